@@ -1,0 +1,20 @@
+//! What PlayPod remembers of a catalog track when it is added somewhere.
+
+use serde::{Deserialize, Serialize};
+
+use crate::CatalogId;
+
+/// The track's metadata as the catalog had it at the moment of the command, stored in the
+/// event so history stays readable when the catalog changes or is unreachable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackSnapshot {
+    pub track_id: CatalogId,
+    pub title: String,
+    pub artist_id: CatalogId,
+    pub artist_name: String,
+    pub album_id: Option<CatalogId>,
+    pub album_title: String,
+    pub album_cover: String,
+    /// Seconds.
+    pub duration: u32,
+}

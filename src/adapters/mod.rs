@@ -1,0 +1,3 @@
+//! Adapters to the world outside PlayPod's database.
+
+pub mod media_store;

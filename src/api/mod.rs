@@ -1,0 +1,88 @@
+//! The HTTP layer: one poem-openapi impl per resource, shared error and security types.
+
+pub mod accounts;
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod security;
+pub mod uploads;
+
+use poem::{
+    Endpoint, EndpointExt, Route, get,
+    http::Method,
+    middleware::{Cors, NormalizePath, TrailingSlash},
+};
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::state::AppState;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration, tokens and profiles.
+    Accounts,
+    /// Liveness and readiness.
+    Health,
+}
+
+const DESCRIPTION: &str = include_str!("openapi_description.md");
+
+type Apis = (accounts::AccountsApi, health::HealthApi);
+
+pub fn openapi_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (accounts::AccountsApi, health::HealthApi),
+        "PlayPod",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+}
+
+/// The OpenAPI document as served and as checked in at `openapi/openapi.json`.
+pub fn spec_document() -> String {
+    openapi_service().spec()
+}
+
+pub fn routes(state: AppState) -> impl Endpoint {
+    let service = openapi_service();
+    let spec = service.spec_endpoint();
+    let ui = service.swagger_ui();
+    let settings = state.settings.clone();
+    let cors = settings
+        .cors_origins
+        .iter()
+        .fold(Cors::new(), |cors, origin| {
+            cors.allow_origin(origin.as_str())
+        })
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(["authorization", "content-type", "if-match", "x-request-id"])
+        .expose_headers(["x-request-id", "etag", "retry-after"]);
+    let allowed_hosts = settings.allowed_hosts.clone();
+    Route::new()
+        .nest("/", service)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", ui)
+        .at("/media/:folder/:file", get(uploads::serve_media))
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .with(middleware::BodyLimit(settings.max_upload_bytes + 64 * 1024))
+        .with_if(!settings.cors_origins.is_empty(), cors)
+        .around(move |next, req| {
+            let allowed_hosts = allowed_hosts.clone();
+            async move {
+                if let Some(hosts) = &allowed_hosts
+                    && !middleware::host_allowed(hosts, req.header("host"))
+                {
+                    return Err(error::ApiError::bad_request("this Host is not allowed").into());
+                }
+                next.call(req).await
+            }
+        })
+        .around(middleware::trace_request)
+        .data(state)
+        .catch_all_error(error::render_any_error)
+}

@@ -1,0 +1,60 @@
+//! The music catalog port. Two adapters implement it: `deezer` (the public API through a
+//! cache) and `bundled` (an offline catalog shipped with PlayPod, the default).
+
+pub mod model;
+
+use async_trait::async_trait;
+use domain::{CatalogId, TrackSnapshot};
+
+pub use model::{Album, AlbumRef, Artist, ArtistRef, Genre, SearchResults, Track};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CatalogError {
+    #[error("no {kind} with id {id} in the catalog")]
+    NotFound { kind: &'static str, id: CatalogId },
+    #[error("the catalog is unavailable; retry in {retry_after_secs} s")]
+    Unavailable { retry_after_secs: u64 },
+    #[error("the catalog answered with an error: {0}")]
+    Upstream(String),
+}
+
+pub type CatalogResult<T> = Result<T, CatalogError>;
+
+/// Everything PlayPod asks of a music catalog. Ids are Deezer's; limits are already
+/// validated by the caller (1..=100).
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    /// A short name for logs: "deezer" or "bundled".
+    fn name(&self) -> &'static str;
+    async fn track(&self, id: CatalogId) -> CatalogResult<Track>;
+    /// Tracks similar to this one (Deezer: its artist's radio and related artists).
+    async fn related_tracks(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Track>>;
+    async fn artist(&self, id: CatalogId) -> CatalogResult<Artist>;
+    async fn artist_albums(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Album>>;
+    async fn artist_top_tracks(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Track>>;
+    async fn album(&self, id: CatalogId) -> CatalogResult<Album>;
+    async fn album_tracks(&self, id: CatalogId) -> CatalogResult<Vec<Track>>;
+    async fn search(&self, query: &str, limit: usize) -> CatalogResult<SearchResults>;
+    async fn genres(&self) -> CatalogResult<Vec<Genre>>;
+    async fn genre(&self, id: CatalogId) -> CatalogResult<Genre>;
+    async fn genre_top_tracks(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Track>>;
+    async fn chart_tracks(&self, limit: usize) -> CatalogResult<Vec<Track>>;
+    async fn chart_albums(&self, limit: usize) -> CatalogResult<Vec<Album>>;
+    async fn new_releases(&self, limit: usize) -> CatalogResult<Vec<Album>>;
+}
+
+impl Track {
+    /// The metadata a command stores in its event.
+    pub fn snapshot(&self) -> TrackSnapshot {
+        TrackSnapshot {
+            track_id: self.id,
+            title: self.title.clone(),
+            artist_id: self.artist.id,
+            artist_name: self.artist.name.clone(),
+            album_id: Some(self.album.id),
+            album_title: self.album.title.clone(),
+            album_cover: self.album.cover_medium.clone(),
+            duration: self.duration,
+        }
+    }
+}

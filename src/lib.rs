@@ -1,0 +1,13 @@
+//! PlayPod: an event-sourced music streaming backend.
+
+pub mod accounts;
+pub mod adapters;
+pub mod api;
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,66 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use playpod::{
+    accounts,
+    cli::{Cli, Command, UsersCommand},
+    config::Settings,
+    startup::{self, Application},
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("playpod: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?
+        }
+        Command::Openapi { output } => {
+            let spec = playpod::api::spec_document();
+            match output {
+                Some(path) => std::fs::write(path, spec + "\n")?,
+                None => println!("{spec}"),
+            }
+        }
+        Command::Users { command } => {
+            let state = startup::build_state(settings).await?;
+            let pool = &state.pool;
+            let (done, what) = match &command {
+                UsersCommand::GrantRole { email, role }
+                | UsersCommand::RevokeRole { email, role } => {
+                    if !accounts::ROLES.contains(&role.as_str()) {
+                        return Err(format!(
+                            "unknown role {role:?}; roles: {}",
+                            accounts::ROLES.join(", ")
+                        )
+                        .into());
+                    }
+                    let grant = matches!(command, UsersCommand::GrantRole { .. });
+                    (accounts::set_role(pool, email, role, grant).await?, email)
+                }
+                UsersCommand::Delete { email } => (accounts::delete(pool, email).await?, email),
+            };
+            if !done {
+                return Err(format!("no account with email {what}").into());
+            }
+            println!("done");
+        }
+    }
+    Ok(())
+}

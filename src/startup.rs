@@ -1,0 +1,115 @@
+//! Building the application from settings and running it.
+
+use std::{sync::Arc, time::Duration};
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+
+use crate::{
+    adapters::media_store::MediaStore,
+    api,
+    auth::{JwtKeys, LoginLimiter},
+    config::Settings,
+    db,
+    state::AppState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Media(#[from] crate::adapters::media_store::MediaError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Builds the shared state: pool (migrated), keys, stores.
+pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
+    let pool = db::connect(settings.database_url.expose()).await?;
+    db::migrate(&pool).await?;
+    let media = MediaStore::from_settings(&settings)?;
+    tracing::info!(backend = media.backend(), "media store ready");
+    Ok(AppState {
+        pool,
+        jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
+        login_limiter: Arc::new(LoginLimiter::default()),
+        media,
+        settings: Arc::new(settings),
+    })
+}
+
+pub struct Application {
+    state: AppState,
+    acceptor: poem::listener::TcpAcceptor,
+    port: u16,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port, for tests).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let addr = settings.bind;
+        let state = build_state(settings).await?;
+        let acceptor = TcpListener::bind(addr)
+            .into_acceptor()
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .unwrap_or(addr.port());
+        Ok(Self {
+            state,
+            acceptor,
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains in-flight requests (up to 10 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(port = self.port, "PlayPod listening");
+        let app = api::routes(self.state.clone());
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(10)))
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,20 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::{
+    adapters::media_store::MediaStore,
+    auth::{JwtKeys, LoginLimiter},
+    config::Settings,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub media: MediaStore,
+}
