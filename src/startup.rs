@@ -12,9 +12,10 @@ use crate::{
     api,
     auth::{JwtKeys, LoginLimiter},
     config::Settings,
-    db,
+    db, read_models,
     state::AppState,
 };
+use projections::ProjectionEngine;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -24,6 +25,8 @@ pub enum StartupError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
     Media(#[from] crate::adapters::media_store::MediaError),
+    #[error("cannot start the projections: {0}")]
+    Projections(#[from] projections::ProjectionError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -37,7 +40,9 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     db::migrate(&pool).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
+    let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
     Ok(AppState {
+        projections,
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
@@ -84,13 +89,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT or SIGTERM, then drains in-flight requests (up to 10 s).
+    /// Serves until SIGINT or SIGTERM, then drains in-flight requests (up to 10 s) and
+    /// stops the projectors at a checkpoint.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "PlayPod listening");
+        let (stop_projectors, stopped) = tokio::sync::watch::channel(false);
+        let projector = tokio::spawn(self.state.projections.clone().run(stopped));
         let app = api::routes(self.state.clone());
-        Server::new_with_acceptor(self.acceptor)
+        let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(10)))
-            .await
+            .await;
+        let _ = stop_projectors.send(true);
+        let _ = projector.await;
+        tracing::info!("stopped");
+        served
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use projections::ProjectionEngine;
 use sqlx::PgPool;
 
 use crate::{
@@ -17,4 +18,5 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,
     pub media: MediaStore,
+    pub projections: ProjectionEngine,
 }

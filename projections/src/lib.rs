@@ -1,1 +1,8 @@
+//! Read models fed from the event store in global order, each with a checkpoint kept in the
+//! same transaction as its rows, so every event is applied exactly once.
 
+pub mod engine;
+pub mod stored_event;
+
+pub use engine::{Projection, ProjectionEngine, ProjectionError};
+pub use stored_event::StoredEvent;

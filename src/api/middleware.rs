@@ -25,7 +25,10 @@ pub async fn trace_request<E: Endpoint>(next: E, req: Request) -> poem::Result<R
     );
     async move {
         let started = Instant::now();
-        let mut resp = match next.call(req).await {
+        let outcome = crate::request_context::REQUEST_ID
+            .scope(request_id.clone(), next.call(req))
+            .await;
+        let mut resp = match outcome {
             Ok(resp) => resp.into_response(),
             Err(err) => super::error::render_any_error(err).await,
         };

@@ -1,0 +1,281 @@
+//! The projection engine.
+//!
+//! Events are read in global order `(tx_id, position)`, and only those of transactions older
+//! than every transaction still running (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`):
+//! a transaction that took an earlier position but commits later is therefore never
+//! skipped. Each batch is applied and its checkpoint moved in one transaction, under an
+//! advisory lock per projection, so an event is applied exactly once even across crashes
+//! and across several PlayPod instances.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, PgPool, postgres::PgListener};
+use tokio::sync::watch;
+
+use crate::stored_event::{EVENT_COLUMNS, StoredEvent};
+
+pub const NOTIFY_CHANNEL: &str = "playpod_events";
+const BATCH: i64 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("event {position} ({event_type}) cannot be decoded: {source}")]
+    Decode {
+        position: i64,
+        event_type: String,
+        source: serde_json::Error,
+    },
+    #[error("projections did not catch up within {0:?}")]
+    Timeout(Duration),
+}
+
+impl ProjectionError {
+    pub fn decode(event: &StoredEvent, source: serde_json::Error) -> Self {
+        Self::Decode {
+            position: event.position,
+            event_type: event.event_type.clone(),
+            source,
+        }
+    }
+}
+
+/// A read model: the tables it owns and how one event changes them.
+#[async_trait]
+pub trait Projection: Send + Sync {
+    /// Stable name, used for the checkpoint and on the command line.
+    fn name(&self) -> &'static str;
+    /// The aggregate types whose events it reads.
+    fn aggregate_types(&self) -> &'static [&'static str];
+    /// The tables it owns, emptied on rebuild.
+    fn tables(&self) -> &'static [&'static str];
+    /// Applies one event inside the batch's transaction.
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError>;
+}
+
+#[derive(Clone)]
+pub struct ProjectionEngine {
+    pool: PgPool,
+    projections: Arc<Vec<Arc<dyn Projection>>>,
+}
+
+impl ProjectionEngine {
+    /// Registers the projections' checkpoints (a new projection starts from the beginning).
+    pub async fn new(
+        pool: PgPool,
+        projections: Vec<Arc<dyn Projection>>,
+    ) -> Result<Self, ProjectionError> {
+        for p in &projections {
+            sqlx::query(
+                "insert into projection_checkpoints (name) values ($1) on conflict do nothing",
+            )
+            .bind(p.name())
+            .execute(&pool)
+            .await?;
+        }
+        Ok(Self {
+            pool,
+            projections: Arc::new(projections),
+        })
+    }
+
+    pub fn projections(&self) -> &[Arc<dyn Projection>] {
+        &self.projections
+    }
+
+    pub fn find(&self, name: &str) -> Option<Arc<dyn Projection>> {
+        self.projections.iter().find(|p| p.name() == name).cloned()
+    }
+
+    /// Applies every finished event not yet applied, for every projection.
+    pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        let mut applied = 0;
+        for projection in self.projections.iter() {
+            applied += self.catch_up_one(projection.as_ref()).await?;
+        }
+        Ok(applied)
+    }
+
+    pub async fn catch_up_one(&self, projection: &dyn Projection) -> Result<u64, ProjectionError> {
+        let mut applied = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let n = apply_batch(&mut tx, projection).await?;
+            tx.commit().await?;
+            applied += n;
+            if n < BATCH as u64 {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Read-your-writes: returns once every projection that reads `aggregate_type` has
+    /// applied the latest event of this aggregate (bounded by `timeout`).
+    pub async fn wait_for(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        timeout: Duration,
+    ) -> Result<(), ProjectionError> {
+        let names: Vec<&str> = self
+            .projections
+            .iter()
+            .filter(|p| p.aggregate_types().contains(&aggregate_type))
+            .map(|p| p.name())
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            for p in self
+                .projections
+                .iter()
+                .filter(|p| names.contains(&p.name()))
+            {
+                self.catch_up_one(p.as_ref()).await?;
+            }
+            let caught_up: Option<bool> = sqlx::query_scalar(
+                "select bool_and((c.tx_id, c.position) >= (e.tx_id, e.position))
+                   from projection_checkpoints c,
+                        (select tx_id, position from events
+                          where aggregate_type = $1 and aggregate_id = $2
+                          order by sequence desc limit 1) e
+                  where c.name = any($3)",
+            )
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(&names)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten();
+            if caught_up.unwrap_or(true) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ProjectionError::Timeout(timeout));
+            }
+            // An older transaction is still open; it will finish within milliseconds.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// Keeps every projection caught up: woken by NOTIFY from the events table, and every
+    /// second regardless (a notification can be lost while reconnecting). Stops when
+    /// `stop` turns true, between batches, so it always stops at a checkpoint.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut listener = None;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if listener.is_none() {
+                listener = match PgListener::connect_with(&self.pool).await {
+                    Ok(mut l) => match l.listen(NOTIFY_CHANNEL).await {
+                        Ok(()) => Some(l),
+                        Err(_) => None,
+                    },
+                    Err(_) => None,
+                };
+            }
+            if let Err(err) = self.catch_up().await {
+                tracing::warn!(error = %err, "projection catch-up failed; retrying");
+                listener = None;
+            }
+            let wake = async {
+                match listener.as_mut() {
+                    Some(l) => {
+                        if l.recv().await.is_err() {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            };
+            tokio::select! {
+                _ = wake => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Empties the projection's tables and applies every event again, in one transaction:
+    /// readers see the old rows until the new ones are complete.
+    pub async fn rebuild(&self, projection: &dyn Projection) -> Result<u64, ProjectionError> {
+        let mut tx = self.pool.begin().await?;
+        lock(&mut tx, projection.name()).await?;
+        for table in projection.tables() {
+            sqlx::query(&format!("delete from {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("update projection_checkpoints set tx_id = '0', position = 0 where name = $1")
+            .bind(projection.name())
+            .execute(&mut *tx)
+            .await?;
+        let mut applied = 0;
+        loop {
+            let n = apply_batch(&mut tx, projection).await?;
+            applied += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+}
+
+async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtext('projection:' || $1))")
+        .bind(name)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Applies up to one batch in the caller's transaction and moves the checkpoint.
+async fn apply_batch(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+) -> Result<u64, ProjectionError> {
+    lock(conn, projection.name()).await?;
+    let events: Vec<StoredEvent> = sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e
+          where (e.tx_id, e.position) > (select tx_id, position from projection_checkpoints where name = $1)
+            and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            and e.aggregate_type = any($2)
+          order by e.tx_id, e.position
+          limit $3"
+    ))
+    .bind(projection.name())
+    .bind(projection.aggregate_types())
+    .bind(BATCH)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(last) = events.last() else {
+        return Ok(0);
+    };
+    for event in &events {
+        projection.apply(conn, event).await?;
+    }
+    sqlx::query(
+        "update projection_checkpoints
+            set (tx_id, position) = (select tx_id, position from events where position = $2)
+          where name = $1",
+    )
+    .bind(projection.name())
+    .bind(last.position)
+    .execute(&mut *conn)
+    .await?;
+    Ok(events.len() as u64)
+}

@@ -1,0 +1,34 @@
+//! An event as read back from the store for projection, export and audit.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    /// Position in the global order (unique; increases with insertion).
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: serde_json::Value,
+    pub metadata: serde_json::Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// The payload as the domain's event enum (cqrs-es stores it externally tagged).
+    pub fn decode<E: DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
+        serde_json::from_value(self.payload.clone())
+    }
+
+    /// A metadata entry written by the command bus (`actor`, `request_id`).
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(|v| v.as_str())
+    }
+}
+
+/// The columns of `StoredEvent`, for queries that read events.
+pub const EVENT_COLUMNS: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
+     event_version, payload, metadata, recorded_at";

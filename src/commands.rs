@@ -1,0 +1,181 @@
+//! The command side: cqrs-es over the PostgreSQL event store, with bounded retries on
+//! concurrency conflicts and read-your-writes through the projection engine.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, persist::PersistedEventStore};
+use postgres_es::PostgresEventRepository;
+use projections::ProjectionEngine;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::request_context::current_request_id;
+
+const MAX_ATTEMPTS: u32 = 12;
+const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    #[error(transparent)]
+    Domain(E),
+    #[error("the resource kept changing concurrently; retry")]
+    Conflict,
+    #[error("the event store is unavailable")]
+    Unavailable,
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Executes commands for one aggregate type.
+pub struct CommandBus<A: Aggregate> {
+    cqrs: CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>,
+    engine: ProjectionEngine,
+    locks: KeyedLocks,
+}
+
+impl<A> CommandBus<A>
+where
+    A: Aggregate,
+    A::Command: Clone + Send,
+    A::Error: Send,
+{
+    pub fn new(pool: PgPool, engine: ProjectionEngine, services: A::Services) -> Self {
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        Self {
+            cqrs: CqrsFramework::new(store, vec![], services),
+            engine,
+            locks: KeyedLocks::default(),
+        }
+    }
+
+    /// Runs the command as `actor`. Commands on one aggregate are serialised within this
+    /// process; a conflict with another process is retried (the command is decided again
+    /// on the new state). On success the read models already show the change.
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        actor: Uuid,
+    ) -> Result<(), CommandError<A::Error>> {
+        let mut metadata = HashMap::from([("actor".to_owned(), actor.to_string())]);
+        if let Some(request_id) = current_request_id() {
+            metadata.insert("request_id".to_owned(), request_id);
+        }
+        {
+            let _guard = self.locks.lock(aggregate_id).await;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match self
+                    .cqrs
+                    .execute_with_metadata(aggregate_id, command.clone(), metadata.clone())
+                    .await
+                {
+                    Ok(()) => break,
+                    Err(AggregateError::AggregateConflict) if attempt < MAX_ATTEMPTS => {
+                        let jitter = rand::random::<u64>() % (2 << attempt.min(6));
+                        tokio::time::sleep(Duration::from_millis(jitter)).await;
+                    }
+                    Err(err) => return Err(classify(err)),
+                }
+            }
+        }
+        self.engine
+            .wait_for(A::TYPE, aggregate_id, READ_YOUR_WRITES_TIMEOUT)
+            .await
+            .map_err(|err| {
+                tracing::warn!(error = %err, "read models lag behind a command");
+                CommandError::Unavailable
+            })
+    }
+}
+
+fn classify<E: std::error::Error>(err: AggregateError<E>) -> CommandError<E> {
+    match err {
+        AggregateError::UserError(e) => CommandError::Domain(e),
+        AggregateError::AggregateConflict => CommandError::Conflict,
+        AggregateError::DatabaseConnectionError(e) => {
+            tracing::warn!(error = %e, "event store unavailable");
+            CommandError::Unavailable
+        }
+        AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
+            CommandError::Internal(e.to_string())
+        }
+    }
+}
+
+/// One async mutex per key, dropped once nobody holds or waits for it.
+#[derive(Default)]
+struct KeyedLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+struct KeyedGuard<'a> {
+    key: String,
+    owner: &'a KeyedLocks,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl KeyedLocks {
+    async fn lock(&self, key: &str) -> KeyedGuard<'_> {
+        let mutex = self
+            .locks
+            .lock()
+            .expect("keyed locks")
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        KeyedGuard {
+            key: key.to_owned(),
+            owner: self,
+            guard: Some(mutex.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for KeyedGuard<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut locks = self.owner.locks.lock().expect("keyed locks");
+        if locks
+            .get(&self.key)
+            .is_some_and(|m| Arc::strong_count(m) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyedLocks;
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    };
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_key_is_held_by_one_task_at_a_time_and_then_forgotten() {
+        let locks = Arc::new(KeyedLocks::default());
+        let inside = Arc::new(AtomicU32::new(0));
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (locks, inside) = (locks.clone(), inside.clone());
+                tokio::spawn(async move {
+                    let _g = locks.lock("playlist-1").await;
+                    assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                    tokio::task::yield_now().await;
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert!(locks.locks.lock().unwrap().is_empty());
+    }
+}
