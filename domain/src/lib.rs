@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod ids;
+pub mod queue;
 pub mod track;
 
 pub use ids::{CatalogId, IdError, PlaylistId, UserId};
