@@ -7,13 +7,13 @@ use std::{
     time::Duration,
 };
 
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework, persist::PersistedEventStore};
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 use postgres_es::PostgresEventRepository;
 use projections::ProjectionEngine;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::request_context::current_request_id;
+use crate::{event_store::SnapshotEventStore, request_context::current_request_id};
 
 const MAX_ATTEMPTS: u32 = 12;
 const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,7 +32,7 @@ pub enum CommandError<E: std::error::Error> {
 
 /// Executes commands for one aggregate type.
 pub struct CommandBus<A: Aggregate> {
-    cqrs: CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>,
+    cqrs: CqrsFramework<A, SnapshotEventStore>,
     engine: ProjectionEngine,
     locks: KeyedLocks,
 }
@@ -44,7 +44,27 @@ where
     A::Error: Send,
 {
     pub fn new(pool: PgPool, engine: ProjectionEngine, services: A::Services) -> Self {
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        Self::build(pool, engine, services, None)
+    }
+
+    /// For aggregates that gather many events: loading costs one snapshot plus at most
+    /// `every` events, however long the history.
+    pub fn with_snapshots(
+        pool: PgPool,
+        engine: ProjectionEngine,
+        services: A::Services,
+        every: usize,
+    ) -> Self {
+        Self::build(pool, engine, services, Some(every))
+    }
+
+    fn build(
+        pool: PgPool,
+        engine: ProjectionEngine,
+        services: A::Services,
+        snapshot_every: Option<usize>,
+    ) -> Self {
+        let store = SnapshotEventStore::new(PostgresEventRepository::new(pool), snapshot_every);
         Self {
             cqrs: CqrsFramework::new(store, vec![], services),
             engine,

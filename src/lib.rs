@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod event_store;
 pub mod read_models;
 pub mod request_context;
 pub mod startup;

@@ -2,8 +2,14 @@
 
 use std::sync::Arc;
 
-use projections::Projection;
+use projections::{
+    Projection,
+    queue::{ListeningHistoryProjection, QueueProjection},
+};
 
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![]
+    vec![
+        Arc::new(QueueProjection),
+        Arc::new(ListeningHistoryProjection),
+    ]
 }

@@ -11,6 +11,7 @@ use crate::{
     adapters::media_store::MediaStore,
     api,
     auth::{JwtKeys, LoginLimiter},
+    commands::CommandBus,
     config::Settings,
     db, read_models,
     state::AppState,
@@ -34,6 +35,10 @@ pub enum StartupError {
     },
 }
 
+/// A queue gathers an event for every play; loading it reads a snapshot plus fewer than
+/// this many events.
+const QUEUE_SNAPSHOT_EVERY: usize = 50;
+
 /// Builds the shared state: pool (migrated), keys, stores.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let pool = db::connect(settings.database_url.expose()).await?;
@@ -41,7 +46,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
+    let queue =
+        CommandBus::with_snapshots(pool.clone(), projections.clone(), (), QUEUE_SNAPSHOT_EVERY);
     Ok(AppState {
+        queue: Arc::new(queue),
         projections,
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use domain::queue::Queue;
 use projections::ProjectionEngine;
 use sqlx::PgPool;
 
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
+    commands::CommandBus,
     config::Settings,
 };
 
@@ -19,4 +21,5 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub media: MediaStore,
     pub projections: ProjectionEngine,
+    pub queue: Arc<CommandBus<Queue>>,
 }

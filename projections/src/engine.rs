@@ -28,6 +28,8 @@ pub enum ProjectionError {
         event_type: String,
         source: serde_json::Error,
     },
+    #[error("event {position} is invalid: {reason}")]
+    Invalid { position: i64, reason: String },
     #[error("projections did not catch up within {0:?}")]
     Timeout(Duration),
 }

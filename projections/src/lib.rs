@@ -2,6 +2,7 @@
 //! same transaction as its rows, so every event is applied exactly once.
 
 pub mod engine;
+pub mod queue;
 pub mod stored_event;
 
 pub use engine::{Projection, ProjectionEngine, ProjectionError};

@@ -71,7 +71,8 @@ impl Queue {
 
     /// The events that make `position` current and record the play.
     async fn play_at(&mut self, position: usize, sink: &EventSink<Self>) {
-        sink.write(QueueEvent::PlaybackMoved { position }, self).await;
+        sink.write(QueueEvent::PlaybackMoved { position }, self)
+            .await;
         let entry = self.entries[position].clone();
         sink.write(
             QueueEvent::TrackPlayed {
@@ -130,7 +131,12 @@ impl Aggregate for Queue {
     type Error = QueueError;
     type Services = ();
 
-    async fn handle(&mut self, command: QueueCommand, _: &(), sink: &EventSink<Self>) -> Result<(), QueueError> {
+    async fn handle(
+        &mut self,
+        command: QueueCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), QueueError> {
         match command {
             QueueCommand::Play {
                 tracks,
@@ -229,7 +235,8 @@ impl Aggregate for Queue {
                     return Err(QueueError::Empty);
                 }
                 let after = self.current.map_or(0, |c| c + 1);
-                let mut order: Vec<Uuid> = self.entries[after..].iter().map(|e| e.entry_id).collect();
+                let mut order: Vec<Uuid> =
+                    self.entries[after..].iter().map(|e| e.entry_id).collect();
                 shuffle(&mut order, seed);
                 sink.write(QueueEvent::QueueShuffled { order }, self).await;
             }
@@ -273,7 +280,8 @@ impl Aggregate for Queue {
                 let after = self.current.map_or(0, |c| c + 1).min(self.entries.len());
                 let rank: HashMap<Uuid, usize> = order.into_iter().zip(0..).collect();
                 // Entries the order does not name keep their place after those it does.
-                self.entries[after..].sort_by_key(|e| rank.get(&e.entry_id).copied().unwrap_or(usize::MAX));
+                self.entries[after..]
+                    .sort_by_key(|e| rank.get(&e.entry_id).copied().unwrap_or(usize::MAX));
             }
             QueueEvent::QueueCleared => {
                 self.entries.clear();
@@ -342,7 +350,11 @@ mod tests {
     }
 
     fn track_ids(queue: &Queue) -> Vec<u64> {
-        queue.entries().iter().map(|e| e.track.track_id.get()).collect()
+        queue
+            .entries()
+            .iter()
+            .map(|e| e.track.track_id.get())
+            .collect()
     }
 
     fn played(events: &[QueueEvent]) -> Vec<u64> {
@@ -393,7 +405,10 @@ mod tests {
         assert_eq!(error_for(vec![], play(&[], 0, None)), QueueError::NoTracks);
         assert!(matches!(
             error_for(vec![], play(&[1], 3, None)),
-            QueueError::PositionOutOfRange { position: 3, len: 1 }
+            QueueError::PositionOutOfRange {
+                position: 3,
+                len: 1
+            }
         ));
     }
 
@@ -410,22 +425,38 @@ mod tests {
     #[test]
     fn a_full_queue_refuses_more() {
         let ids: Vec<u64> = (1..=MAX_ENTRIES as u64).collect();
-        let err = error_for(vec![replaced(&ids)], QueueCommand::Enqueue { track: track(5000) });
+        let err = error_for(
+            vec![replaced(&ids)],
+            QueueCommand::Enqueue { track: track(5000) },
+        );
         assert_eq!(err, QueueError::Full { max: MAX_ENTRIES });
     }
 
     #[test]
     fn next_moves_along_and_records_the_play() {
         let given = vec![replaced(&[1, 2]), QueueEvent::PlaybackMoved { position: 0 }];
-        let events = events_for(given.clone(), QueueCommand::Next { radio: vec![track(7)] });
+        let events = events_for(
+            given.clone(),
+            QueueCommand::Next {
+                radio: vec![track(7)],
+            },
+        );
         assert_eq!(played(&events), vec![2]);
-        assert!(!state([given, events].concat()).is_radio(), "radio tracks are not used before the end");
+        assert!(
+            !state([given, events].concat()).is_radio(),
+            "radio tracks are not used before the end"
+        );
     }
 
     #[test]
     fn next_at_the_end_turns_into_radio() {
         let given = vec![replaced(&[1]), QueueEvent::PlaybackMoved { position: 0 }];
-        let events = events_for(given.clone(), QueueCommand::Next { radio: vec![track(7), track(8)] });
+        let events = events_for(
+            given.clone(),
+            QueueCommand::Next {
+                radio: vec![track(7), track(8)],
+            },
+        );
         assert_eq!(played(&events), vec![7]);
         let queue = state([given, events].concat());
         assert_eq!(track_ids(&queue), vec![1, 7, 8]);
@@ -435,13 +466,22 @@ mod tests {
 
     #[test]
     fn next_on_an_empty_queue_without_radio_tracks_is_refused() {
-        assert_eq!(error_for(vec![], QueueCommand::Next { radio: vec![] }), QueueError::Empty);
+        assert_eq!(
+            error_for(vec![], QueueCommand::Next { radio: vec![] }),
+            QueueError::Empty
+        );
     }
 
     #[test]
     fn next_after_enqueueing_into_a_fresh_queue_plays_the_first_entry() {
-        let given = vec![QueueEvent::TrackEnqueued { entry: entry(4), position: 0 }];
-        assert_eq!(played(&events_for(given, QueueCommand::Next { radio: vec![] })), vec![4]);
+        let given = vec![QueueEvent::TrackEnqueued {
+            entry: entry(4),
+            position: 0,
+        }];
+        assert_eq!(
+            played(&events_for(given, QueueCommand::Next { radio: vec![] })),
+            vec![4]
+        );
     }
 
     #[test]
@@ -454,27 +494,54 @@ mod tests {
     #[test]
     fn jumping_checks_the_range() {
         let given = vec![replaced(&[1, 2, 3])];
-        assert_eq!(played(&events_for(given.clone(), QueueCommand::JumpTo { position: 2 })), vec![3]);
+        assert_eq!(
+            played(&events_for(
+                given.clone(),
+                QueueCommand::JumpTo { position: 2 }
+            )),
+            vec![3]
+        );
         assert!(matches!(
             error_for(given, QueueCommand::JumpTo { position: 3 }),
-            QueueError::PositionOutOfRange { position: 3, len: 3 }
+            QueueError::PositionOutOfRange {
+                position: 3,
+                len: 3
+            }
         ));
     }
 
     #[test]
     fn select_by_track_or_position_must_agree() {
         let given = vec![replaced(&[1, 2, 3])];
-        let by_track = QueueCommand::Select { position: None, track_id: Some(CatalogId::new(3).unwrap()) };
+        let by_track = QueueCommand::Select {
+            position: None,
+            track_id: Some(CatalogId::new(3).unwrap()),
+        };
         assert_eq!(played(&events_for(given.clone(), by_track)), vec![3]);
-        let mismatch = QueueCommand::Select { position: Some(0), track_id: Some(CatalogId::new(3).unwrap()) };
-        assert!(matches!(error_for(given.clone(), mismatch), QueueError::TrackMismatch { .. }));
-        let absent = QueueCommand::Select { position: None, track_id: Some(CatalogId::new(9).unwrap()) };
-        assert!(matches!(error_for(given, absent), QueueError::TrackNotInQueue(_)));
+        let mismatch = QueueCommand::Select {
+            position: Some(0),
+            track_id: Some(CatalogId::new(3).unwrap()),
+        };
+        assert!(matches!(
+            error_for(given.clone(), mismatch),
+            QueueError::TrackMismatch { .. }
+        ));
+        let absent = QueueCommand::Select {
+            position: None,
+            track_id: Some(CatalogId::new(9).unwrap()),
+        };
+        assert!(matches!(
+            error_for(given, absent),
+            QueueError::TrackNotInQueue(_)
+        ));
     }
 
     #[test]
     fn streaming_a_queued_track_jumps_to_it_and_an_absent_one_is_inserted_next() {
-        let given = vec![replaced(&[1, 2, 3]), QueueEvent::PlaybackMoved { position: 0 }];
+        let given = vec![
+            replaced(&[1, 2, 3]),
+            QueueEvent::PlaybackMoved { position: 0 },
+        ];
         let events = events_for(given.clone(), QueueCommand::Stream { track: track(3) });
         assert_eq!(played(&events), vec![3]);
         assert_eq!(state([given.clone(), events].concat()).current(), Some(2));
@@ -513,7 +580,17 @@ mod tests {
             history.extend(events);
         }
         let queue = state(history);
-        assert!(queue.entries().len() <= TRIM_AT + 1, "{} entries", queue.entries().len());
-        assert_eq!(queue.entries()[queue.current().unwrap()].track.track_id.get(), 10_599);
+        assert!(
+            queue.entries().len() <= TRIM_AT + 1,
+            "{} entries",
+            queue.entries().len()
+        );
+        assert_eq!(
+            queue.entries()[queue.current().unwrap()]
+                .track
+                .track_id
+                .get(),
+            10_599
+        );
     }
 }

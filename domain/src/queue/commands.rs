@@ -5,9 +5,13 @@ use crate::{CatalogId, PlaylistId, TrackSnapshot};
 /// What started the current queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PlaySource {
-    Playlist { playlist_id: PlaylistId },
+    Playlist {
+        playlist_id: PlaylistId,
+    },
     /// Radio mode seeded by a track (play-recommendation).
-    Radio { seed_track: CatalogId },
+    Radio {
+        seed_track: CatalogId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,13 +25,19 @@ pub enum QueueCommand {
         source: PlaySource,
     },
     /// Append a track at the end.
-    Enqueue { track: TrackSnapshot },
+    Enqueue {
+        track: TrackSnapshot,
+    },
     /// Move to the next entry; at the end, append `radio` tracks and play the first.
-    Next { radio: Vec<TrackSnapshot> },
+    Next {
+        radio: Vec<TrackSnapshot>,
+    },
     /// Move to the previous entry (staying on the first).
     Previous,
     /// Play the entry at `position`.
-    JumpTo { position: usize },
+    JumpTo {
+        position: usize,
+    },
     /// Set the current entry by position and/or track (PATCH of the queue).
     Select {
         position: Option<usize>,
@@ -35,8 +45,12 @@ pub enum QueueCommand {
     },
     /// Play this track now: its entry if queued (after the current one first), else a new
     /// entry right after the current one.
-    Stream { track: TrackSnapshot },
+    Stream {
+        track: TrackSnapshot,
+    },
     /// Shuffle the entries after the current one.
-    Shuffle { seed: u64 },
+    Shuffle {
+        seed: u64,
+    },
     Clear,
 }

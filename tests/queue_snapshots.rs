@@ -1,0 +1,114 @@
+//! Snapshots of the queue hold exactly the folded state, and loading through them gives
+//! the same aggregate as replaying every event.
+
+mod common;
+
+use cqrs_es::{Aggregate, EventStore, persist::PersistedEventRepository};
+use domain::{
+    CatalogId, TrackSnapshot,
+    queue::{Queue, QueueCommand, QueueEvent},
+};
+use playpod::event_store::SnapshotEventStore;
+use postgres_es::PostgresEventRepository;
+
+fn track(id: u64) -> TrackSnapshot {
+    TrackSnapshot {
+        track_id: CatalogId::new(id).unwrap(),
+        title: format!("Track {id}"),
+        artist_id: CatalogId::new(27).unwrap(),
+        artist_name: "Daft Punk".into(),
+        album_id: CatalogId::new(302127).ok(),
+        album_title: "Discovery".into(),
+        album_cover: String::new(),
+        duration: 212,
+    }
+}
+
+async fn replay(repo: &PostgresEventRepository, id: &str) -> Queue {
+    let mut queue = Queue::default();
+    for event in repo.get_events::<Queue>(id).await.unwrap() {
+        queue.apply(serde_json::from_value::<QueueEvent>(event.payload).unwrap());
+    }
+    queue
+}
+
+#[tokio::test]
+async fn snapshots_equal_a_full_replay() {
+    let app = common::spawn_app().await;
+    let user = uuid::Uuid::new_v4();
+    let id = user.to_string();
+    for n in 1..=120u64 {
+        app.state
+            .queue
+            .execute(&id, QueueCommand::Enqueue { track: track(n) }, user)
+            .await
+            .unwrap();
+        app.state
+            .queue
+            .execute(
+                &id,
+                QueueCommand::Next {
+                    radio: vec![track(10_000 + n)],
+                },
+                user,
+            )
+            .await
+            .unwrap();
+    }
+    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let snapshot = repo
+        .get_snapshot::<Queue>(&id)
+        .await
+        .unwrap()
+        .expect("a snapshot was taken");
+    let events = repo.get_events::<Queue>(&id).await.unwrap();
+    assert!(snapshot.current_sequence > 50 && snapshot.current_sequence <= events.len());
+
+    let mut folded = Queue::default();
+    for event in events.iter().take(snapshot.current_sequence) {
+        folded.apply(serde_json::from_value(event.payload.clone()).unwrap());
+    }
+    let stored: Queue = serde_json::from_value(snapshot.aggregate).unwrap();
+    assert_eq!(stored, folded, "the snapshot holds each event once");
+
+    let store = SnapshotEventStore::new(
+        PostgresEventRepository::new(app.state.pool.clone()),
+        Some(50),
+    );
+    let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
+        .await
+        .unwrap();
+    assert_eq!(loaded.aggregate, replay(&repo, &id).await);
+    assert_eq!(loaded.current_sequence, events.len());
+
+    let projected: Vec<i64> = sqlx::query_scalar(
+        "select track_id from queue_entries where user_id = $1 order by position",
+    )
+    .bind(user)
+    .fetch_all(&app.state.pool)
+    .await
+    .unwrap();
+    let expected: Vec<i64> = loaded
+        .aggregate
+        .entries()
+        .iter()
+        .map(|e| e.track.track_id.get() as i64)
+        .collect();
+    assert_eq!(
+        projected, expected,
+        "the read model follows trims, radio and enqueues"
+    );
+    let current: Option<i32> =
+        sqlx::query_scalar("select current_position from queues where user_id = $1")
+            .bind(user)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(current.map(|c| c as usize), loaded.aggregate.current());
+    let plays: i64 = sqlx::query_scalar("select count(*) from playback_history where user_id = $1")
+        .bind(user)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(plays, 120);
+}
