@@ -56,7 +56,7 @@ impl Queue {
 
     /// True when `next` would need radio tracks.
     pub fn at_end(&self) -> bool {
-        self.current.map_or(true, |c| c + 1 >= self.entries.len())
+        self.current.is_none_or(|c| c + 1 >= self.entries.len())
     }
 
     fn check_position(&self, position: usize) -> Result<(), QueueError> {
