@@ -40,7 +40,14 @@ async fn snapshots_equal_a_full_replay() {
     for n in 1..=120u64 {
         app.state
             .queue
-            .execute(&id, QueueCommand::Enqueue { track: track(n) }, user)
+            .execute(
+                &id,
+                QueueCommand::Enqueue {
+                    entry_id: uuid::Uuid::now_v7(),
+                    track: track(n),
+                },
+                user,
+            )
             .await
             .unwrap();
         app.state

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod error;
 pub mod health;
+pub mod ids;
 pub mod middleware;
 pub mod security;
 pub mod uploads;

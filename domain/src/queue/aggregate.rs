@@ -144,12 +144,12 @@ impl Aggregate for Queue {
                 shuffle_seed,
                 source,
             } => self.play(tracks, start, shuffle_seed, source, sink).await?,
-            QueueCommand::Enqueue { track } => {
+            QueueCommand::Enqueue { entry_id, track } => {
                 if self.entries.len() >= MAX_ENTRIES {
                     return Err(QueueError::Full { max: MAX_ENTRIES });
                 }
                 let position = self.entries.len();
-                let entry = QueueEntry::new(track);
+                let entry = QueueEntry { entry_id, track };
                 sink.write(QueueEvent::TrackEnqueued { entry, position }, self)
                     .await;
             }
@@ -204,7 +204,7 @@ impl Aggregate for Queue {
                 };
                 self.play_at(position, sink).await;
             }
-            QueueCommand::Stream { track } => {
+            QueueCommand::Stream { entry_id, track } => {
                 let after = self.current.map_or(0, |c| c + 1);
                 let found = self.entries[after.min(self.entries.len())..]
                     .iter()
@@ -222,7 +222,7 @@ impl Aggregate for Queue {
                             return Err(QueueError::Full { max: MAX_ENTRIES });
                         }
                         let position = after.min(self.entries.len());
-                        let entry = QueueEntry::new(track);
+                        let entry = QueueEntry { entry_id, track };
                         sink.write(QueueEvent::TrackEnqueued { entry, position }, self)
                             .await;
                         position
@@ -415,7 +415,13 @@ mod tests {
     #[test]
     fn enqueue_appends_without_changing_the_current_track() {
         let given = vec![replaced(&[1, 2]), QueueEvent::PlaybackMoved { position: 0 }];
-        let events = events_for(given.clone(), QueueCommand::Enqueue { track: track(9) });
+        let events = events_for(
+            given.clone(),
+            QueueCommand::Enqueue {
+                entry_id: Uuid::now_v7(),
+                track: track(9),
+            },
+        );
         assert!(played(&events).is_empty());
         let queue = state([given, events].concat());
         assert_eq!(track_ids(&queue), vec![1, 2, 9]);
@@ -427,7 +433,10 @@ mod tests {
         let ids: Vec<u64> = (1..=MAX_ENTRIES as u64).collect();
         let err = error_for(
             vec![replaced(&ids)],
-            QueueCommand::Enqueue { track: track(5000) },
+            QueueCommand::Enqueue {
+                entry_id: Uuid::now_v7(),
+                track: track(5000),
+            },
         );
         assert_eq!(err, QueueError::Full { max: MAX_ENTRIES });
     }
@@ -542,11 +551,23 @@ mod tests {
             replaced(&[1, 2, 3]),
             QueueEvent::PlaybackMoved { position: 0 },
         ];
-        let events = events_for(given.clone(), QueueCommand::Stream { track: track(3) });
+        let events = events_for(
+            given.clone(),
+            QueueCommand::Stream {
+                entry_id: Uuid::now_v7(),
+                track: track(3),
+            },
+        );
         assert_eq!(played(&events), vec![3]);
         assert_eq!(state([given.clone(), events].concat()).current(), Some(2));
 
-        let events = events_for(given.clone(), QueueCommand::Stream { track: track(9) });
+        let events = events_for(
+            given.clone(),
+            QueueCommand::Stream {
+                entry_id: Uuid::now_v7(),
+                track: track(9),
+            },
+        );
         let queue = state([given, events].concat());
         assert_eq!(track_ids(&queue), vec![1, 9, 2, 3]);
         assert_eq!(queue.current(), Some(1));

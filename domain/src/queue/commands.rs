@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::{CatalogId, PlaylistId, TrackSnapshot};
 
@@ -24,8 +25,10 @@ pub enum QueueCommand {
         shuffle_seed: Option<u64>,
         source: PlaySource,
     },
-    /// Append a track at the end.
+    /// Append a track at the end, as the entry `entry_id` (chosen by the caller so that
+    /// it can find the entry afterwards).
     Enqueue {
+        entry_id: Uuid,
         track: TrackSnapshot,
     },
     /// Move to the next entry; at the end, append `radio` tracks and play the first.
@@ -44,8 +47,9 @@ pub enum QueueCommand {
         track_id: Option<CatalogId>,
     },
     /// Play this track now: its entry if queued (after the current one first), else a new
-    /// entry right after the current one.
+    /// entry `entry_id` right after the current one.
     Stream {
+        entry_id: Uuid,
         track: TrackSnapshot,
     },
     /// Shuffle the entries after the current one.

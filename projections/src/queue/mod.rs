@@ -1,0 +1,10 @@
+//! The play queue and listening history read models.
+
+mod projector;
+mod views;
+
+pub use projector::{ListeningHistoryProjection, QueueProjection};
+pub use views::{
+    HistoryItem, QueueEntryView, QueueView, entry_position, history, queue, queue_entries,
+    queue_entry_at, recently_played,
+};
