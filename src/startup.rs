@@ -11,6 +11,7 @@ use crate::{
     adapters::media_store::MediaStore,
     api,
     auth::{JwtKeys, LoginLimiter},
+    catalog,
     config::Settings,
     db,
     state::AppState,
@@ -37,11 +38,14 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     db::migrate(&pool).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
+    let catalog = catalog::from_settings(&settings);
+    tracing::info!(catalog = catalog.name(), "music catalog ready");
     Ok(AppState {
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
         media,
+        catalog,
         settings: Arc::new(settings),
     })
 }

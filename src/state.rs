@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
+    catalog::Catalog,
     config::Settings,
 };
 
@@ -17,4 +18,6 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,
     pub media: MediaStore,
+    /// The music catalog (Deezer through a cache, or the bundled offline one).
+    pub catalog: Arc<dyn Catalog>,
 }
