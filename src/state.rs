@@ -10,6 +10,7 @@ use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
     commands::CommandBus,
+    catalog::Catalog,
     config::Settings,
 };
 
@@ -22,4 +23,6 @@ pub struct AppState {
     pub media: MediaStore,
     pub projections: ProjectionEngine,
     pub queue: Arc<CommandBus<Queue>>,
+    /// The music catalog (Deezer through a cache, or the bundled offline one).
+    pub catalog: Arc<dyn Catalog>,
 }
