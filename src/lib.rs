@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod event_store;
+pub mod radio;
 pub mod read_models;
 pub mod request_context;
 pub mod startup;

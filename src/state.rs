@@ -9,8 +9,8 @@ use sqlx::PgPool;
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
-    commands::CommandBus,
     catalog::Catalog,
+    commands::CommandBus,
     config::Settings,
 };
 

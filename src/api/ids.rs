@@ -26,7 +26,8 @@ impl Type for CatalogRef {
     fn schema_ref() -> MetaSchemaRef {
         let mut schema = MetaSchema::new("string");
         schema.pattern = Some("^[1-9][0-9]{0,18}$".into());
-        schema.description = Some("A catalog (Deezer) id: a positive integer, as a string or a number.");
+        schema.description =
+            Some("A catalog (Deezer) id: a positive integer, as a string or a number.");
         schema.example = Some(Value::String("3135556".into()));
         MetaSchemaRef::Inline(Box::new(schema))
     }
@@ -54,7 +55,10 @@ impl ParseFromJSON for CatalogRef {
 
 impl ParseFromParameter for CatalogRef {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        value.parse::<CatalogId>().map(Self).map_err(ParseError::custom)
+        value
+            .parse::<CatalogId>()
+            .map(Self)
+            .map_err(ParseError::custom)
     }
 }
 
@@ -70,11 +74,33 @@ mod tests {
 
     #[test]
     fn strings_and_numbers_are_ids_and_uuids_say_what_was_expected() {
-        assert_eq!(CatalogRef::parse_from_json(Some(Value::from("42"))).unwrap().0.get(), 42);
-        assert_eq!(CatalogRef::parse_from_json(Some(Value::from(42))).unwrap().0.get(), 42);
-        for bad in [Value::from(-1), Value::from(1.5), Value::from("0195c0de-0000-7000-8000-000000000000"), Value::Null, Value::from(true)] {
+        assert_eq!(
+            CatalogRef::parse_from_json(Some(Value::from("42")))
+                .unwrap()
+                .0
+                .get(),
+            42
+        );
+        assert_eq!(
+            CatalogRef::parse_from_json(Some(Value::from(42)))
+                .unwrap()
+                .0
+                .get(),
+            42
+        );
+        for bad in [
+            Value::from(-1),
+            Value::from(1.5),
+            Value::from("0195c0de-0000-7000-8000-000000000000"),
+            Value::Null,
+            Value::from(true),
+        ] {
             let err = CatalogRef::parse_from_json(Some(bad.clone())).unwrap_err();
-            assert!(err.message().contains("catalog (Deezer) id"), "{bad}: {}", err.message());
+            assert!(
+                err.message().contains("catalog (Deezer) id"),
+                "{bad}: {}",
+                err.message()
+            );
         }
     }
 }

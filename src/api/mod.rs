@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod ids;
 pub mod middleware;
+pub mod queue;
 pub mod security;
 pub mod uploads;
 
@@ -29,6 +30,8 @@ pub enum ApiTags {
     Catalogue,
     /// Top tracks, top albums and new releases.
     Charts,
+    /// The play queue, radio mode and the listening history.
+    Queue,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
@@ -38,6 +41,7 @@ type Apis = (
     health::HealthApi,
     catalogue::CatalogueApi,
     charts::ChartsApi,
+    queue::QueueApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -47,6 +51,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             health::HealthApi,
             catalogue::CatalogueApi,
             charts::ChartsApi,
+            queue::QueueApi,
         ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),

@@ -1,0 +1,659 @@
+//! The play queue: one per user, Spotify-like, flowing into radio mode at its end.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    CatalogId,
+    queue::{PlaySource, QueueCommand, QueueError},
+};
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json};
+use projections::queue::{self as views, QueueEntryView};
+use uuid::Uuid;
+
+use super::{
+    ApiTags,
+    error::{ApiError, ApiResult},
+    ids::CatalogRef,
+    security::BearerAuth,
+};
+use crate::{radio, state::AppState};
+
+pub struct QueueApi;
+
+#[derive(Object)]
+struct QueueInfo {
+    /// The queue's id: one queue per user, so it is the user's id.
+    id: Uuid,
+    /// The current track, or null when nothing is playing.
+    current_track_id: Option<String>,
+    current_position: Option<i32>,
+    track_count: i32,
+    /// True once the queue has run into radio mode.
+    is_radio_mode: bool,
+    /// Null for a queue never used.
+    updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Object)]
+struct QueueUpdate {
+    /// Make this track current (the first entry with it, or the one at `current_position`).
+    current_track_id: Option<CatalogRef>,
+    /// Make the entry at this position current.
+    current_position: Option<i64>,
+}
+
+#[derive(Object)]
+struct QueueTrack {
+    /// The queue entry's id (the same track may be queued twice).
+    id: Uuid,
+    track_id: String,
+    track_title: String,
+    artist_id: String,
+    artist_name: String,
+    album_title: String,
+    album_cover: String,
+    duration: i32,
+    position: i32,
+}
+
+#[derive(Object)]
+struct TrackRequest {
+    track_id: CatalogRef,
+}
+
+#[derive(Object)]
+struct TrackBrief {
+    track_id: String,
+    track_title: String,
+}
+
+#[derive(Object)]
+struct Enqueued {
+    message: String,
+    position: i32,
+    track_info: TrackBrief,
+}
+
+#[derive(Object)]
+pub struct NowPlaying {
+    track_id: String,
+    track_title: String,
+    artist_name: String,
+}
+
+impl From<QueueEntryView> for NowPlaying {
+    fn from(entry: QueueEntryView) -> Self {
+        Self {
+            track_id: entry.track_id.to_string(),
+            track_title: entry.title,
+            artist_name: entry.artist_name,
+        }
+    }
+}
+
+#[derive(Object)]
+struct Moved {
+    current_track: NowPlaying,
+    position: i32,
+    /// True when the track comes from radio mode.
+    is_radio_mode: bool,
+}
+
+#[derive(Object)]
+struct PositionRequest {
+    position: i64,
+}
+
+#[derive(Object)]
+struct Message {
+    message: String,
+}
+
+#[derive(Object)]
+struct Shuffled {
+    message: String,
+    track_count: i32,
+}
+
+#[derive(Object)]
+struct StreamTrackInfo {
+    track_id: String,
+    track_title: String,
+    artist_name: String,
+    duration: i32,
+}
+
+#[derive(Object)]
+struct Streaming {
+    /// Our streaming endpoint for this track (`GET`, bearer token required).
+    stream_url: String,
+    track_info: StreamTrackInfo,
+    /// Whether the track was already in the queue.
+    in_queue: bool,
+    position: i32,
+}
+
+#[derive(Object)]
+struct HistoryEntry {
+    id: Uuid,
+    track_id: String,
+    track_title: String,
+    artist_id: String,
+    artist_name: String,
+    album_title: String,
+    album_cover: String,
+    duration: i32,
+    played_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+struct History {
+    history: Vec<HistoryEntry>,
+    /// All plays of the user, whatever the page.
+    count: i64,
+}
+
+#[derive(Object)]
+pub struct PlayStarted {
+    pub message: String,
+    pub current_track: NowPlaying,
+    pub queue_length: i32,
+}
+
+#[derive(ApiResponse)]
+pub enum PlayStartedResponse {
+    #[oai(status = 200)]
+    Ok(Json<PlayStarted>),
+}
+
+#[derive(ApiResponse)]
+enum QueueInfoResponse {
+    #[oai(status = 200)]
+    Ok(Json<QueueInfo>),
+}
+
+#[derive(ApiResponse)]
+enum QueueTracksResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<QueueTrack>>),
+}
+
+#[derive(ApiResponse)]
+enum EnqueueResponse {
+    #[oai(status = 200)]
+    Ok(Json<Enqueued>),
+}
+
+#[derive(ApiResponse)]
+enum MovedResponse {
+    #[oai(status = 200)]
+    Ok(Json<Moved>),
+}
+
+#[derive(ApiResponse)]
+enum MessageResponse {
+    #[oai(status = 200)]
+    Ok(Json<Message>),
+}
+
+#[derive(ApiResponse)]
+enum CurrentResponse {
+    #[oai(status = 200)]
+    Ok(Json<QueueTrack>),
+}
+
+#[derive(ApiResponse)]
+enum ShuffleResponse {
+    #[oai(status = 200)]
+    Ok(Json<Shuffled>),
+}
+
+#[derive(ApiResponse)]
+enum StreamResponse {
+    #[oai(status = 200)]
+    Ok(Json<Streaming>),
+}
+
+#[derive(ApiResponse)]
+enum HistoryResponse {
+    #[oai(status = 200)]
+    Ok(Json<History>),
+}
+
+impl From<QueueError> for ApiError {
+    fn from(err: QueueError) -> Self {
+        match err {
+            QueueError::Empty => ApiError::bad_request(err.to_string()),
+            QueueError::PositionOutOfRange { .. } => {
+                ApiError::validation("position", err.to_string())
+            }
+            QueueError::Full { .. } => ApiError::bad_request(err.to_string()),
+            QueueError::NoTracks => ApiError::bad_request(err.to_string()),
+            QueueError::TrackNotInQueue(_) | QueueError::TrackMismatch { .. } => {
+                ApiError::validation("current_track_id", err.to_string())
+            }
+        }
+    }
+}
+
+fn queue_track(e: QueueEntryView) -> QueueTrack {
+    QueueTrack {
+        id: e.entry_id,
+        track_id: e.track_id.to_string(),
+        track_title: e.title,
+        artist_id: e.artist_id.to_string(),
+        artist_name: e.artist_name,
+        album_title: e.album_title,
+        album_cover: e.album_cover,
+        duration: e.duration,
+        position: e.position,
+    }
+}
+
+fn position(raw: i64) -> ApiResult<usize> {
+    usize::try_from(raw).map_err(|_| ApiError::validation("position", "must be 0 or more"))
+}
+
+async fn run(state: &AppState, user: Uuid, command: QueueCommand) -> ApiResult<()> {
+    state
+        .queue
+        .execute(&user.to_string(), command, user)
+        .await?;
+    Ok(())
+}
+
+async fn info(state: &AppState, user: Uuid) -> ApiResult<QueueInfo> {
+    let view = views::queue(&state.pool, user).await?;
+    Ok(QueueInfo {
+        id: user,
+        current_track_id: view
+            .as_ref()
+            .and_then(|v| v.current_track_id)
+            .map(|t| t.to_string()),
+        current_position: view.as_ref().and_then(|v| v.current_position),
+        track_count: view.as_ref().map_or(0, |v| v.track_count),
+        is_radio_mode: view.as_ref().is_some_and(|v| v.is_radio),
+        updated_at: view.map(|v| v.updated_at),
+    })
+}
+
+/// The current entry after a command that made one current.
+async fn now_playing(state: &AppState, user: Uuid) -> ApiResult<(QueueEntryView, bool)> {
+    let view = views::queue(&state.pool, user)
+        .await?
+        .ok_or_else(|| ApiError::not_found("nothing is playing"))?;
+    let current = view
+        .current_position
+        .ok_or_else(|| ApiError::not_found("nothing is playing"))?;
+    let entry = views::queue_entry_at(&state.pool, user, current)
+        .await?
+        .ok_or_else(|| ApiError::not_found("nothing is playing"))?;
+    Ok((entry, view.is_radio))
+}
+
+async fn moved(state: &AppState, user: Uuid) -> ApiResult<MovedResponse> {
+    let (entry, is_radio_mode) = now_playing(state, user).await?;
+    Ok(MovedResponse::Ok(Json(Moved {
+        position: entry.position,
+        current_track: entry.into(),
+        is_radio_mode,
+    })))
+}
+
+/// Replaces the caller's queue (playing a playlist, or radio from a track) and answers
+/// with what now plays.
+pub async fn play_tracks(
+    state: &AppState,
+    user: Uuid,
+    tracks: Vec<domain::TrackSnapshot>,
+    start: usize,
+    shuffle: bool,
+    source: PlaySource,
+    message: &str,
+) -> ApiResult<PlayStartedResponse> {
+    let shuffle_seed = shuffle.then(rand::random::<u64>);
+    run(
+        state,
+        user,
+        QueueCommand::Play {
+            tracks,
+            start,
+            shuffle_seed,
+            source,
+        },
+    )
+    .await?;
+    let (entry, _) = now_playing(state, user).await?;
+    let queue_length = views::queue(&state.pool, user)
+        .await?
+        .map_or(0, |v| v.track_count);
+    Ok(PlayStartedResponse::Ok(Json(PlayStarted {
+        message: message.to_owned(),
+        current_track: entry.into(),
+        queue_length,
+    })))
+}
+
+#[OpenApi(tag = "ApiTags::Queue")]
+impl QueueApi {
+    /// The caller's queue.
+    #[oai(
+        path = "/api/playlists/queue/",
+        method = "get",
+        operation_id = "get_queue"
+    )]
+    async fn get_queue(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<QueueInfoResponse> {
+        Ok(QueueInfoResponse::Ok(Json(
+            info(state, auth.user().id).await?,
+        )))
+    }
+
+    /// Set the current track by position and/or track id.
+    ///
+    /// With both, the track at `current_position` must be `current_track_id` (else 400).
+    /// Making a track current records a play in the history.
+    #[oai(
+        path = "/api/playlists/queue/",
+        method = "patch",
+        operation_id = "update_queue"
+    )]
+    async fn update_queue(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<QueueUpdate>,
+    ) -> ApiResult<QueueInfoResponse> {
+        let user = auth.user().id;
+        let command = QueueCommand::Select {
+            position: body.current_position.map(position).transpose()?,
+            track_id: body.current_track_id.map(|t| t.0),
+        };
+        run(state, user, command).await?;
+        Ok(QueueInfoResponse::Ok(Json(info(state, user).await?)))
+    }
+
+    /// Every track in the queue, in order.
+    #[oai(
+        path = "/api/playlists/queue/tracks/",
+        method = "get",
+        operation_id = "get_queue_tracks"
+    )]
+    async fn tracks(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<QueueTracksResponse> {
+        let entries = views::queue_entries(&state.pool, auth.user().id).await?;
+        Ok(QueueTracksResponse::Ok(Json(
+            entries.into_iter().map(queue_track).collect(),
+        )))
+    }
+
+    /// Add a track at the end of the queue (at most 1000 tracks).
+    #[oai(
+        path = "/api/playlists/queue/enqueue/",
+        method = "post",
+        operation_id = "enqueue_track"
+    )]
+    async fn enqueue(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<TrackRequest>,
+    ) -> ApiResult<EnqueueResponse> {
+        let user = auth.user().id;
+        let track = state.catalog.track(body.track_id.0).await?.snapshot();
+        let brief = TrackBrief {
+            track_id: track.track_id.to_string(),
+            track_title: track.title.clone(),
+        };
+        let entry_id = Uuid::now_v7();
+        run(state, user, QueueCommand::Enqueue { entry_id, track }).await?;
+        let position = views::entry_position(&state.pool, user, entry_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict("the queue changed before the track could be shown; reload it")
+            })?;
+        Ok(EnqueueResponse::Ok(Json(Enqueued {
+            message: "Track added to queue".into(),
+            position,
+            track_info: brief,
+        })))
+    }
+
+    /// Play the next track; at the end of the queue, radio mode appends related tracks
+    /// (never tracks heard in the last hour when others exist) and plays the first.
+    #[oai(
+        path = "/api/playlists/queue/next/",
+        method = "post",
+        operation_id = "next_track"
+    )]
+    async fn next(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<MovedResponse> {
+        let user = auth.user().id;
+        let view = views::queue(&state.pool, user).await?;
+        let at_end = view
+            .as_ref()
+            .is_none_or(|v| v.current_position.map_or(0, |c| c + 1) >= v.track_count);
+        let radio = if at_end {
+            let seed = view
+                .and_then(|v| v.current_track_id)
+                .and_then(|t| CatalogId::new(t as u64).ok());
+            radio::radio_tracks(state, user, seed).await?
+        } else {
+            Vec::new()
+        };
+        run(state, user, QueueCommand::Next { radio }).await?;
+        moved(state, user).await
+    }
+
+    /// Play the previous track (staying on the first at the start).
+    #[oai(
+        path = "/api/playlists/queue/previous/",
+        method = "post",
+        operation_id = "previous_track"
+    )]
+    async fn previous(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<MovedResponse> {
+        run(state, auth.user().id, QueueCommand::Previous).await?;
+        moved(state, auth.user().id).await
+    }
+
+    /// Remove every track from the queue.
+    #[oai(
+        path = "/api/playlists/queue/clear/",
+        method = "post",
+        operation_id = "clear_queue"
+    )]
+    async fn clear(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<MessageResponse> {
+        run(state, auth.user().id, QueueCommand::Clear).await?;
+        Ok(MessageResponse::Ok(Json(Message {
+            message: "Queue cleared".into(),
+        })))
+    }
+
+    /// The track playing now; 404 when nothing is.
+    #[oai(
+        path = "/api/playlists/queue/current/",
+        method = "get",
+        operation_id = "current_track"
+    )]
+    async fn current(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<CurrentResponse> {
+        let (entry, _) = now_playing(state, auth.user().id).await?;
+        Ok(CurrentResponse::Ok(Json(queue_track(entry))))
+    }
+
+    /// Play the track at a position (0-based); out of range is 400.
+    #[oai(
+        path = "/api/playlists/queue/position/",
+        method = "post",
+        operation_id = "play_position"
+    )]
+    async fn play_position(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<PositionRequest>,
+    ) -> ApiResult<MovedResponse> {
+        let position = position(body.position)?;
+        run(state, auth.user().id, QueueCommand::JumpTo { position }).await?;
+        moved(state, auth.user().id).await
+    }
+
+    /// Shuffle the tracks after the current one.
+    #[oai(
+        path = "/api/playlists/queue/shuffle/",
+        method = "post",
+        operation_id = "shuffle_queue"
+    )]
+    async fn shuffle(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<ShuffleResponse> {
+        let user = auth.user().id;
+        run(
+            state,
+            user,
+            QueueCommand::Shuffle {
+                seed: rand::random(),
+            },
+        )
+        .await?;
+        let track_count = views::queue(&state.pool, user)
+            .await?
+            .map_or(0, |v| v.track_count);
+        Ok(ShuffleResponse::Ok(Json(Shuffled {
+            message: "Queue shuffled".into(),
+            track_count,
+        })))
+    }
+
+    /// Play a track now: its queue entry when queued, else a new entry right after the
+    /// current one. `stream_url` is this server's stream endpoint for the track.
+    #[oai(
+        path = "/api/playlists/queue/stream/",
+        method = "post",
+        operation_id = "stream_queue_track"
+    )]
+    async fn stream(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<TrackRequest>,
+    ) -> ApiResult<StreamResponse> {
+        let user = auth.user().id;
+        let track = state.catalog.track(body.track_id.0).await?.snapshot();
+        let in_queue = views::queue_entries(&state.pool, user)
+            .await?
+            .iter()
+            .any(|e| e.track_id == track.track_id.get() as i64);
+        let command = QueueCommand::Stream {
+            entry_id: Uuid::now_v7(),
+            track: track.clone(),
+        };
+        run(state, user, command).await?;
+        let (entry, _) = now_playing(state, user).await?;
+        Ok(StreamResponse::Ok(Json(Streaming {
+            stream_url: format!("/api/catalogue/stream/{}/", track.track_id),
+            track_info: StreamTrackInfo {
+                track_id: track.track_id.to_string(),
+                track_title: track.title,
+                artist_name: track.artist_name,
+                duration: track.duration as i32,
+            },
+            in_queue,
+            position: entry.position,
+        })))
+    }
+
+    /// Start radio mode from a track: it plays now, followed by related tracks; `next`
+    /// keeps adding more at the end.
+    #[oai(
+        path = "/api/playlists/play-recommendation/",
+        method = "post",
+        operation_id = "play_recommendation"
+    )]
+    async fn play_recommendation(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<TrackRequest>,
+    ) -> ApiResult<PlayStartedResponse> {
+        let user = auth.user().id;
+        let seed = state.catalog.track(body.track_id.0).await?.snapshot();
+        let mut tracks = vec![seed.clone()];
+        tracks.extend(radio::radio_tracks(state, user, Some(seed.track_id)).await?);
+        let source = PlaySource::Radio {
+            seed_track: seed.track_id,
+        };
+        play_tracks(
+            state,
+            user,
+            tracks,
+            0,
+            false,
+            source,
+            "Radio mode started with recommended track",
+        )
+        .await
+    }
+
+    /// The caller's plays, newest first.
+    #[oai(
+        path = "/api/playlists/queue/history/",
+        method = "get",
+        operation_id = "playback_history"
+    )]
+    async fn history(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        /// 1 to 500.
+        #[oai(
+            default = "default_history_limit",
+            validator(minimum(value = "1"), maximum(value = "500"))
+        )]
+        limit: Query<i64>,
+        #[oai(default, validator(minimum(value = "0")))] offset: Query<i64>,
+    ) -> ApiResult<HistoryResponse> {
+        let (items, count) = views::history(&state.pool, auth.user().id, limit.0, offset.0).await?;
+        let history = items
+            .into_iter()
+            .map(|h| HistoryEntry {
+                id: h.play_id,
+                track_id: h.track_id.to_string(),
+                track_title: h.title,
+                artist_id: h.artist_id.to_string(),
+                artist_name: h.artist_name,
+                album_title: h.album_title,
+                album_cover: h.album_cover,
+                duration: h.duration,
+                played_at: h.played_at,
+            })
+            .collect();
+        Ok(HistoryResponse::Ok(Json(History { history, count })))
+    }
+}
+
+fn default_history_limit() -> i64 {
+    50
+}
