@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod middleware;
 pub mod security;
@@ -22,15 +23,17 @@ pub enum ApiTags {
     Accounts,
     /// Liveness and readiness.
     Health,
+    /// The event store in global order, for analysts.
+    Events,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
 
-type Apis = (accounts::AccountsApi, health::HealthApi);
+type Apis = (accounts::AccountsApi, health::HealthApi, events::EventsApi);
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (accounts::AccountsApi, health::HealthApi),
+        (accounts::AccountsApi, health::HealthApi, events::EventsApi),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),
     )
