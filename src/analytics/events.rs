@@ -101,6 +101,10 @@ const MATCHING: &str = "(tx_id, position) > ($1::text::xid8, $2)
        and ($5::text is null or aggregate_type = $5)";
 
 /// Up to `limit` matching events after `cursor`, in global order.
+///
+/// Planned afresh for each call (not a cached generic plan): with the filters' real values
+/// the planner walks the global-order index for common types and picks the type index for
+/// rare ones, instead of one compromise plan for every value.
 pub async fn page(
     pool: &PgPool,
     filter: &EventFilter,
@@ -116,6 +120,7 @@ pub async fn page(
           order by tx_id, position
           limit $6"
     ))
+    .persistent(false)
     .bind(&cursor.tx_id)
     .bind(cursor.position)
     .bind(filter.since)

@@ -46,6 +46,7 @@ struct EventPage {
 
 #[derive(ApiResponse)]
 enum EventPageResponse {
+    /// One page of events and the cursor for the next.
     #[oai(status = 200)]
     Ok(Json<EventPage>),
 }
