@@ -195,7 +195,7 @@ async fn bad_parameters_answer_400_json() {
         .await;
     let body = expect_error(resp, 400).await;
     assert_eq!(body["field"], "after");
-    assert_eq!(body["message"], "no event has position 999999");
+    assert_eq!(body["message"], "no event has position 999999 yet");
 }
 
 #[tokio::test]

@@ -205,6 +205,42 @@ async fn rebuild_without_a_name_rebuilds_every_read_model() {
     assert!(verify(&app).await.0.iter().all(Verification::matches));
 }
 
+/// On one connection, the projection's cached statements must write to the scratch tables
+/// during a verification and to the live ones again after it.
+#[tokio::test]
+async fn verify_and_rebuild_take_turns_on_one_connection() {
+    let app = common::spawn_app().await;
+    listen(&app).await;
+    let entries = count(&app, "select count(*) from queue_entries").await;
+    let options = app.state.pool.connect_options();
+    let single = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*options).clone())
+        .await
+        .unwrap();
+    let engine = projections::ProjectionEngine::new(single.clone(), playpod::read_models::all())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        maintenance::rebuild(&engine, &single, Some("queue"), &mut Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&app, "select count(*) from queue_entries").await,
+            entries
+        );
+        let mut out = Vec::new();
+        let results = maintenance::verify_all(&engine, &single, &mut out)
+            .await
+            .unwrap();
+        assert!(
+            results.iter().all(Verification::matches),
+            "{}",
+            String::from_utf8(out).unwrap()
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unknown_projection_is_named_with_the_known_ones() {
     let app = common::spawn_app().await;

@@ -6,7 +6,8 @@
 //! projection's unqualified SQL writes there while every other table (`events` included)
 //! still resolves as usual. The projection's advisory lock keeps the live projector still
 //! meanwhile, and the replay stops at the live checkpoint, so both sides fold exactly the
-//! same events: a difference is a bug or a tampered row, never lag.
+//! same events: a difference is a bug or a tampered row, never lag. Read models must
+//! therefore be pure functions of the events (no sequences, no clock) to verify.
 
 use sqlx::{PgConnection, PgPool};
 
@@ -62,27 +63,7 @@ pub async fn verify(
     // A projection without a checkpoint has applied nothing yet.
     let until = checkpoint.unwrap_or_else(|| ("0".to_owned(), 0));
 
-    let scratch = format!("verify_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("create schema {scratch}"))
-        .execute(&mut *tx)
-        .await?;
-    let mut tables = Vec::new();
-    for &table in projection.tables() {
-        let live_name = qualified(&mut tx, table).await?;
-        let scratch_name = format!("{scratch}.{}", quote_ident(table));
-        sqlx::query(&format!(
-            "create table {scratch_name} (like {live_name} including all)"
-        ))
-        .execute(&mut *tx)
-        .await?;
-        tables.push((table, live_name, scratch_name));
-    }
-    sqlx::query(
-        "select set_config('search_path', $1 || ', ' || current_setting('search_path'), true)",
-    )
-    .bind(&scratch)
-    .execute(&mut *tx)
-    .await?;
+    let tables = scratch_copies(&mut tx, projection).await?;
     let events = replay(&mut tx, projection, &until).await?;
 
     let mut checksums = Vec::new();
@@ -103,6 +84,39 @@ pub async fn verify(
         rebuilt,
         tables: checksums,
     })
+}
+
+/// Creates an empty scratch copy of each table of the projection and puts the scratch
+/// schema first in the transaction's `search_path`; returns (table, live, scratch) names.
+///
+/// Changing `search_path` also makes PostgreSQL plan the connection's cached statements
+/// again, so the projection's prepared SQL follows to the scratch tables and back.
+async fn scratch_copies(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+) -> Result<Vec<(&'static str, String, String)>, sqlx::Error> {
+    let scratch = format!("verify_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("create schema {scratch}"))
+        .execute(&mut *conn)
+        .await?;
+    let mut tables = Vec::new();
+    for &table in projection.tables() {
+        let live_name = qualified(conn, table).await?;
+        let scratch_name = format!("{scratch}.{}", quote_ident(table));
+        sqlx::query(&format!(
+            "create table {scratch_name} (like {live_name} including all)"
+        ))
+        .execute(&mut *conn)
+        .await?;
+        tables.push((table, live_name, scratch_name));
+    }
+    sqlx::query(
+        "select set_config('search_path', $1 || ', ' || current_setting('search_path'), true)",
+    )
+    .bind(&scratch)
+    .execute(&mut *conn)
+    .await?;
+    Ok(tables)
 }
 
 #[derive(sqlx::FromRow)]

@@ -45,7 +45,7 @@ impl EventRecord {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventsError {
-    #[error("no event has position {0}")]
+    #[error("no event has position {0} yet")]
     UnknownPosition(i64),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
