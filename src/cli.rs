@@ -23,6 +23,16 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Read the event store.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Rebuild or verify the read models.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -33,4 +43,19 @@ pub enum UsersCommand {
     RevokeRole { email: String, role: String },
     /// Delete the account with this email; its tokens stop working at once.
     Delete { email: String },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Stream events in global order to stdout (resumable with --after).
+    Export(crate::analytics::export::ExportOptions),
+}
+
+#[derive(Subcommand)]
+pub enum ProjectionsCommand {
+    /// Empty a read model (all when no NAME) and apply every event again.
+    Rebuild { name: Option<String> },
+    /// Rebuild each read model into scratch tables and compare checksums with the live
+    /// tables; exits non-zero when any differs.
+    Verify,
 }

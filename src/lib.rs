@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod adapters;
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod catalog;

@@ -3,8 +3,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use playpod::{
     accounts,
-    cli::{Cli, Command, UsersCommand},
+    analytics::{export, maintenance, progress::Progress},
+    cli::{Cli, Command, EventsCommand, ProjectionsCommand, UsersCommand},
     config::Settings,
+    db,
     startup::{self, Application},
     telemetry,
 };
@@ -60,6 +62,28 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 return Err(format!("no account with email {what}").into());
             }
             println!("done");
+        }
+        Command::Events {
+            command: EventsCommand::Export(options),
+        } => {
+            let pool = db::connect(settings.database_url.expose()).await?;
+            let mut progress = Progress::on_terminal("exporting");
+            export::export(&pool, &options, std::io::stdout().lock(), &mut progress).await?;
+        }
+        Command::Projections { command } => {
+            let state = startup::build_state(settings).await?;
+            let (engine, pool, out) = (&state.projections, &state.pool, &mut std::io::stdout());
+            match command {
+                ProjectionsCommand::Rebuild { name } => {
+                    maintenance::rebuild(engine, pool, name.as_deref(), out).await?;
+                }
+                ProjectionsCommand::Verify => {
+                    let results = maintenance::verify_all(engine, pool, out).await?;
+                    if !results.iter().all(|v| v.matches()) {
+                        return Err("a read model differs from its rebuild".into());
+                    }
+                }
+            }
         }
     }
     Ok(())

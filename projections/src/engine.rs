@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::stored_event::{EVENT_COLUMNS, StoredEvent};
 
 pub const NOTIFY_CHANNEL: &str = "playpod_events";
-const BATCH: i64 = 1000;
+pub(crate) const BATCH: i64 = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -213,6 +213,15 @@ impl ProjectionEngine {
     /// Empties the projection's tables and applies every event again, in one transaction:
     /// readers see the old rows until the new ones are complete.
     pub async fn rebuild(&self, projection: &dyn Projection) -> Result<u64, ProjectionError> {
+        self.rebuild_reporting(projection, &mut |_| {}).await
+    }
+
+    /// `rebuild`, telling `progress` how many events each batch applied (for a progress bar).
+    pub async fn rebuild_reporting(
+        &self,
+        projection: &dyn Projection,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64, ProjectionError> {
         let mut tx = self.pool.begin().await?;
         lock(&mut tx, projection.name()).await?;
         for table in projection.tables() {
@@ -228,6 +237,7 @@ impl ProjectionEngine {
         loop {
             let n = apply_batch(&mut tx, projection).await?;
             applied += n;
+            progress(n);
             if n < BATCH as u64 {
                 break;
             }
@@ -237,7 +247,8 @@ impl ProjectionEngine {
     }
 }
 
-async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+/// Serialises everything that moves or reads one projection's tables and checkpoint.
+pub(crate) async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("select pg_advisory_xact_lock(hashtext('projection:' || $1))")
         .bind(name)
         .execute(conn)

@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod queue;
 pub mod stored_event;
+pub mod verify;
 
 pub use engine::{Projection, ProjectionEngine, ProjectionError};
 pub use stored_event::StoredEvent;

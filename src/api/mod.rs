@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod catalogue;
 pub mod charts;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod ids;
 pub mod middleware;
@@ -32,6 +33,8 @@ pub enum ApiTags {
     Charts,
     /// The play queue, radio mode and the listening history.
     Queue,
+    /// The event store in global order, for analysts.
+    Events,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
@@ -42,6 +45,7 @@ type Apis = (
     catalogue::CatalogueApi,
     charts::ChartsApi,
     queue::QueueApi,
+    events::EventsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -52,6 +56,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             catalogue::CatalogueApi,
             charts::ChartsApi,
             queue::QueueApi,
+            events::EventsApi,
         ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),

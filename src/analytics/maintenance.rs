@@ -1,0 +1,112 @@
+//! `playpod projections rebuild|verify`: rebuild read models from the events, or check
+//! that rebuilding them would give exactly the rows they hold.
+
+use std::{io::Write, sync::Arc};
+
+use projections::{
+    Projection, ProjectionEngine, ProjectionError,
+    verify::{self, Verification},
+};
+use sqlx::PgPool;
+
+use super::progress::Progress;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MaintenanceError {
+    #[error("no projection is named {name:?}; projections: {known}")]
+    UnknownProjection { name: String, known: String },
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The projection called `name`, or all of them.
+pub fn select(
+    engine: &ProjectionEngine,
+    name: Option<&str>,
+) -> Result<Vec<Arc<dyn Projection>>, MaintenanceError> {
+    match name {
+        None => Ok(engine.projections().to_vec()),
+        Some(name) => engine.find(name).map(|p| vec![p]).ok_or_else(|| {
+            let known: Vec<_> = engine.projections().iter().map(|p| p.name()).collect();
+            MaintenanceError::UnknownProjection {
+                name: name.to_owned(),
+                known: known.join(", "),
+            }
+        }),
+    }
+}
+
+/// Rebuilds the projection `name` (all when `None`), writing one line per read model with
+/// its throughput to `out`; returns the events applied per projection.
+pub async fn rebuild(
+    engine: &ProjectionEngine,
+    pool: &PgPool,
+    name: Option<&str>,
+    out: &mut impl Write,
+) -> Result<Vec<(&'static str, u64)>, MaintenanceError> {
+    let mut rebuilt = Vec::new();
+    for projection in select(engine, name)? {
+        let mut progress = Progress::on_terminal(projection.name());
+        if progress.is_visible() {
+            progress.set_total(count_events(pool, projection.aggregate_types()).await?);
+        }
+        let applied = engine
+            .rebuild_reporting(projection.as_ref(), &mut |n| progress.advance(n))
+            .await?;
+        progress.finish();
+        writeln!(
+            out,
+            "{}: rebuilt from {applied} events in {:.2} s ({:.0} events/s)",
+            projection.name(),
+            progress.elapsed().as_secs_f64(),
+            progress.per_second(),
+        )?;
+        rebuilt.push((projection.name(), applied));
+    }
+    Ok(rebuilt)
+}
+
+async fn count_events(pool: &PgPool, aggregate_types: &[&str]) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("select count(*) from events where aggregate_type = any($1)")
+        .bind(aggregate_types)
+        .fetch_one(pool)
+        .await?;
+    Ok(n as u64)
+}
+
+/// Verifies every projection, writing a checksum line per read model (and per differing
+/// table) to `out`; returns the verifications, all matching or not.
+pub async fn verify_all(
+    engine: &ProjectionEngine,
+    pool: &PgPool,
+    out: &mut impl Write,
+) -> Result<Vec<Verification>, MaintenanceError> {
+    writeln!(
+        out,
+        "{:<20} {:<32} {:<32} result",
+        "read model", "live checksum", "rebuilt checksum"
+    )?;
+    let mut results = Vec::new();
+    for projection in engine.projections() {
+        let v = verify::verify(pool, projection.as_ref()).await?;
+        let verdict = if v.matches() { "OK" } else { "DIFFERS" };
+        writeln!(
+            out,
+            "{:<20} {:<32} {:<32} {verdict}",
+            v.projection, v.live, v.rebuilt
+        )?;
+        for table in v.tables.iter().filter(|t| !t.matches()) {
+            writeln!(
+                out,
+                "  table {:<14} {:<32} {:<32} DIFFERS",
+                table.table, table.live, table.rebuilt
+            )?;
+        }
+        results.push(v);
+    }
+    Ok(results)
+}
