@@ -167,7 +167,7 @@ async fn many_concurrent_writers_and_projectors_apply_every_event_exactly_once()
     for t in writers.into_iter().chain(projectors) {
         t.await.unwrap();
     }
-    engine.catch_up().await.unwrap();
+    catch_up_to(&engine, &pool, 16 * 25).await;
     let count: i64 = sqlx::query_scalar("select count(*) from seen")
         .fetch_one(&pool)
         .await
