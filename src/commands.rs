@@ -9,7 +9,7 @@ use std::{
 
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 use postgres_es::PostgresEventRepository;
-use projections::ProjectionEngine;
+use projections::{ProjectionEngine, ProjectionError};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -104,13 +104,23 @@ where
                 }
             }
         }
-        self.engine
+        match self
+            .engine
             .wait_for(A::TYPE, aggregate_id, READ_YOUR_WRITES_TIMEOUT)
             .await
-            .map_err(|err| {
-                tracing::warn!(error = %err, "read models lag behind a command");
-                CommandError::Unavailable
-            })
+        {
+            Ok(()) => Ok(()),
+            // The command is committed; failing it now would invite a retry that applies it
+            // twice. The read models will show it as soon as the older transaction ends.
+            Err(ProjectionError::Timeout(waited)) => {
+                tracing::warn!(?waited, "read models lag behind a committed command");
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "read models could not be brought up to date");
+                Err(CommandError::Unavailable)
+            }
+        }
     }
 }
 
