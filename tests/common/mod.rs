@@ -1,6 +1,8 @@
 //! Test helpers: each test gets its own database and a server on a free port.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::collections::HashMap;
 
 use playpod::{config::Settings, startup::Application, state::AppState};
@@ -22,6 +24,7 @@ fn server_url() -> String {
 
 /// A fresh, empty database on the test server; returns its URL.
 pub async fn fresh_database() -> String {
+    init();
     let server = server_url();
     let name = format!("playpod_t_{}", uuid::Uuid::new_v4().simple());
     let mut conn = PgConnection::connect(&server)
