@@ -65,7 +65,7 @@ async fn acknowledged_commands_survive_sigkill_and_read_models_match_a_rebuild()
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let (path, body) = if n % 3 == 0 {
+                    let (path, body) = if n.is_multiple_of(3) {
                         ("next", json!({}))
                     } else {
                         ("enqueue", json!({"track_id": 3135553 + n % 14}))
