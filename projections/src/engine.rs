@@ -7,7 +7,13 @@
 //! advisory lock per projection, so an event is applied exactly once even across crashes
 //! and across several PlayPod instances.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool, postgres::PgListener};
@@ -16,6 +22,8 @@ use tokio::sync::watch;
 use crate::stored_event::{EVENT_COLUMNS, StoredEvent};
 
 pub const NOTIFY_CHANNEL: &str = "playpod_events";
+/// How often an instance that does not lead the projectors tries to take over.
+const FOLLOWER_RETRY: Duration = Duration::from_secs(2);
 pub(crate) const BATCH: i64 = 1000;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +73,7 @@ pub trait Projection: Send + Sync {
 pub struct ProjectionEngine {
     pool: PgPool,
     projections: Arc<Vec<Arc<dyn Projection>>>,
+    leader: Arc<AtomicBool>,
 }
 
 impl ProjectionEngine {
@@ -84,6 +93,7 @@ impl ProjectionEngine {
         Ok(Self {
             pool,
             projections: Arc::new(projections),
+            leader: Arc::default(),
         })
     }
 
@@ -170,44 +180,70 @@ impl ProjectionEngine {
         }
     }
 
-    /// Keeps every projection caught up: woken by NOTIFY from the events table, and every
-    /// second regardless (a notification can be lost while reconnecting). Stops when
-    /// `stop` turns true, between batches, so it always stops at a checkpoint.
+    /// True while this instance leads the projectors (see `run`).
+    pub fn is_leader(&self) -> bool {
+        self.leader.load(Ordering::Relaxed)
+    }
+
+    /// Drives the projectors while this instance is the leader: one instance of a fleet
+    /// holds a session advisory lock on its LISTEN connection, so when it dies PostgreSQL
+    /// drops the lock with the connection and another instance takes over within
+    /// `FOLLOWER_RETRY`. The leader is woken by NOTIFY from the events table, and every
+    /// second regardless. It stops when `stop` turns true, between batches, so always at
+    /// a checkpoint. (Commands waiting for their own events may apply a pending batch on
+    /// any instance; the per-projection lock keeps that exactly-once.)
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut listener = None;
+        let mut leading: Option<PgListener> = None;
         loop {
             if *stop.borrow() {
+                self.leader.store(false, Ordering::Relaxed);
                 return;
             }
-            if listener.is_none() {
-                listener = match PgListener::connect_with(&self.pool).await {
-                    Ok(mut l) => match l.listen(NOTIFY_CHANNEL).await {
-                        Ok(()) => Some(l),
-                        Err(_) => None,
-                    },
-                    Err(_) => None,
-                };
+            if leading.is_none() {
+                leading = self.try_lead().await;
+                self.leader.store(leading.is_some(), Ordering::Relaxed);
+                if leading.is_some() {
+                    tracing::info!("leading the projectors");
+                }
             }
+            let Some(listener) = leading.as_mut() else {
+                tokio::select! {
+                    _ = tokio::time::sleep(FOLLOWER_RETRY) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            };
             if let Err(err) = self.catch_up().await {
                 tracing::warn!(error = %err, "projection catch-up failed; retrying");
-                listener = None;
             }
-            let wake = async {
-                match listener.as_mut() {
-                    Some(l) => {
-                        if l.recv().await.is_err() {
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                    None => tokio::time::sleep(Duration::from_secs(1)).await,
-                }
-            };
             tokio::select! {
-                _ = wake => {}
+                received = listener.try_recv() => {
+                    // `None` or an error: the connection, and with it the lock, is gone.
+                    if !matches!(received, Ok(Some(_))) {
+                        tracing::warn!("lost the projector lock's connection");
+                        leading = None;
+                        self.leader.store(false, Ordering::Relaxed);
+                    }
+                }
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = stop.changed() => {}
             }
         }
+    }
+
+    /// A listening connection holding the leader lock, or `None` if another instance leads.
+    async fn try_lead(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        let locked: bool =
+            sqlx::query_scalar("select pg_try_advisory_lock(hashtext('playpod:projector-leader'))")
+                .fetch_one(&mut listener)
+                .await
+                .ok()?;
+        if !locked {
+            return None;
+        }
+        listener.listen(NOTIFY_CHANNEL).await.ok()?;
+        Some(listener)
     }
 
     /// Empties the projection's tables and applies every event again, in one transaction:

@@ -11,6 +11,10 @@ pub struct HealthApi;
 #[derive(Object)]
 struct Health {
     status: String,
+    /// Readiness only: whether this instance leads the projectors (one instance of a
+    /// fleet does).
+    #[oai(skip_serializing_if_is_none)]
+    projector_leader: Option<bool>,
 }
 
 #[derive(ApiResponse)]
@@ -19,9 +23,10 @@ enum HealthResponse {
     Ok(Json<Health>),
 }
 
-fn ok() -> HealthResponse {
+fn ok(projector_leader: Option<bool>) -> HealthResponse {
     HealthResponse::Ok(Json(Health {
         status: "ok".into(),
+        projector_leader,
     }))
 }
 
@@ -30,7 +35,7 @@ impl HealthApi {
     /// Liveness (public): the process answers.
     #[oai(path = "/health/live", method = "get", operation_id = "health_live")]
     async fn live(&self) -> HealthResponse {
-        ok()
+        ok(None)
     }
 
     /// Readiness (public): the database answers too; 503 otherwise.
@@ -40,6 +45,6 @@ impl HealthApi {
             .execute(&state.pool)
             .await
             .map_err(|_| ApiError::unavailable("the database is not reachable", 2))?;
-        Ok(ok())
+        Ok(ok(Some(state.projections.is_leader())))
     }
 }
