@@ -28,7 +28,14 @@ async fn listen(app: &TestApp, user: &User) {
         let track = track(n);
         app.state
             .queue
-            .execute(&user.id, QueueCommand::Enqueue { track }, uuid)
+            .execute(
+                &user.id,
+                QueueCommand::Enqueue {
+                    entry_id: uuid::Uuid::now_v7(),
+                    track,
+                },
+                uuid,
+            )
             .await
             .unwrap();
     }

@@ -30,7 +30,14 @@ async fn listen(app: &TestApp) {
             let track = track(listener * 100 + n);
             app.state
                 .queue
-                .execute(&id, QueueCommand::Enqueue { track }, user)
+                .execute(
+                    &id,
+                    QueueCommand::Enqueue {
+                        entry_id: uuid::Uuid::now_v7(),
+                        track,
+                    },
+                    user,
+                )
                 .await
                 .unwrap();
         }
