@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod playlists;
 pub mod read_models;
 pub mod request_context;
 pub mod startup;

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use projections::Projection;
+use projections::{Projection, favorites::FavoritesProjection, playlists::PlaylistsProjection};
 
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![]
+    vec![Arc::new(PlaylistsProjection), Arc::new(FavoritesProjection)]
 }

@@ -11,6 +11,7 @@ use crate::{
     adapters::media_store::MediaStore,
     api,
     auth::{JwtKeys, LoginLimiter},
+    commands::CommandBus,
     config::Settings,
     db, read_models,
     state::AppState,
@@ -41,7 +42,11 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
+    let playlists = CommandBus::new(pool.clone(), projections.clone(), ());
+    let library = CommandBus::new(pool.clone(), projections.clone(), ());
     Ok(AppState {
+        playlists: Arc::new(playlists),
+        library: Arc::new(library),
         projections,
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use domain::{library::Library, playlist::Playlist};
 use projections::ProjectionEngine;
 use sqlx::PgPool;
 
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
+    commands::CommandBus,
     config::Settings,
 };
 
@@ -19,4 +21,7 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub media: MediaStore,
     pub projections: ProjectionEngine,
+    pub playlists: Arc<CommandBus<Playlist>>,
+    /// Favorites: one `Library` per user, keyed by the user's id.
+    pub library: Arc<CommandBus<Library>>,
 }

@@ -1,0 +1,131 @@
+//! Queries on the `playlists`, `playlist_tracks` and `favorites` read models. Each list is
+//! one count and one page query, whatever the page size.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Page;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlaylistRow {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub cover_key: Option<String>,
+    pub track_count: i32,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PlaylistRow {
+    /// Another user's private playlist does not exist for the viewer.
+    pub fn visible_to(&self, viewer: Uuid) -> bool {
+        self.is_public || self.owner_id == viewer
+    }
+}
+
+/// A track in a playlist, with the metadata copied when it was added.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrackRow {
+    pub entry_id: Uuid,
+    pub track_id: i64,
+    pub position: i32,
+    pub title: String,
+    pub artist_id: i64,
+    pub artist_name: String,
+    pub album_title: String,
+    pub album_cover: String,
+    pub duration: i32,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A favorite track, with the metadata copied when it was added.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FavoriteRow {
+    pub entry_id: Uuid,
+    pub track_id: i64,
+    pub title: String,
+    pub artist_id: i64,
+    pub artist_name: String,
+    pub album_title: String,
+    pub album_cover: String,
+    pub added_at: DateTime<Utc>,
+}
+
+const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cover_key, \
+     track_count, version, created_at, updated_at";
+
+/// Public playlists and the viewer's own, or with `mine` only the viewer's; newest first.
+pub async fn list_playlists(
+    pool: &PgPool,
+    viewer: Uuid,
+    mine: bool,
+    page: Page,
+) -> sqlx::Result<(Vec<PlaylistRow>, i64)> {
+    const VISIBLE: &str = "owner_id = $1 or (is_public and not $2)";
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) from playlists where {VISIBLE}"))
+        .bind(viewer)
+        .bind(mine)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query_as(&format!(
+        "select {PLAYLIST_COLUMNS} from playlists where {VISIBLE}
+          order by created_at desc, id desc limit $3 offset $4"
+    ))
+    .bind(viewer)
+    .bind(mine)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, total))
+}
+
+pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRow>> {
+    sqlx::query_as(&format!(
+        "select {PLAYLIST_COLUMNS} from playlists where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The playlist's tracks in order.
+pub async fn playlist_tracks(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<TrackRow>> {
+    sqlx::query_as(
+        "select entry_id, track_id, position, title, artist_id, artist_name, album_title,
+                album_cover, duration, added_at
+           from playlist_tracks where playlist_id = $1 order by position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The user's favorites, newest first.
+pub async fn favorites(
+    pool: &PgPool,
+    user: Uuid,
+    page: Page,
+) -> sqlx::Result<(Vec<FavoriteRow>, i64)> {
+    let total: i64 = sqlx::query_scalar("select count(*) from favorites where user_id = $1")
+        .bind(user)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query_as(
+        "select entry_id, track_id, title, artist_id, artist_name, album_title, album_cover,
+                added_at
+           from favorites where user_id = $1
+          order by event_position desc limit $2 offset $3",
+    )
+    .bind(user)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, total))
+}
