@@ -11,6 +11,7 @@ use crate::{
     adapters::media_store::MediaStore,
     api,
     auth::{JwtKeys, LoginLimiter},
+    catalog,
     commands::CommandBus,
     config::Settings,
     db, read_models,
@@ -41,6 +42,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     db::migrate(&pool).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
+    let catalog = catalog::from_settings(&settings);
+    tracing::info!(catalog = catalog.name(), "music catalog ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
     let playlists = CommandBus::new(pool.clone(), projections.clone(), ());
     let library = CommandBus::new(pool.clone(), projections.clone(), ());
@@ -52,6 +55,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
         media,
+        catalog,
         settings: Arc::new(settings),
     })
 }

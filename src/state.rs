@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
+    catalog::Catalog,
     commands::CommandBus,
     config::Settings,
 };
@@ -24,4 +25,6 @@ pub struct AppState {
     pub playlists: Arc<CommandBus<Playlist>>,
     /// Favorites: one `Library` per user, keyed by the user's id.
     pub library: Arc<CommandBus<Library>>,
+    /// The music catalog (Deezer through a cache, or the bundled offline one).
+    pub catalog: Arc<dyn Catalog>,
 }

@@ -171,6 +171,23 @@ impl From<domain::IdError> for ApiError {
     }
 }
 
+impl From<crate::catalog::CatalogError> for ApiError {
+    fn from(err: crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError;
+        match err {
+            CatalogError::NotFound { .. } => Self::not_found(err.to_string()),
+            CatalogError::Unavailable { retry_after_secs } => {
+                Self::unavailable("the music catalog is unavailable", retry_after_secs)
+            }
+            // The upstream's words stay in the log: a 5xx shows no internal detail.
+            CatalogError::Upstream(cause) => {
+                tracing::warn!(%cause, "music catalog error");
+                Self::bad_gateway("the music catalog answered with an error")
+            }
+        }
+    }
+}
+
 /// Turns poem-openapi's parse errors (bad JSON, wrong types, bad query parameters,
 /// wrong content type, failed authentication) into the JSON shape.
 fn from_request_error(err: poem::Error) -> ApiError {

@@ -1,6 +1,8 @@
 //! The HTTP layer: one poem-openapi impl per resource, shared error and security types.
 
 pub mod accounts;
+pub mod catalogue;
+pub mod charts;
 pub mod error;
 pub mod health;
 pub mod middleware;
@@ -22,15 +24,29 @@ pub enum ApiTags {
     Accounts,
     /// Liveness and readiness.
     Health,
+    /// Search, artists, albums, tracks, genres and previews from the music catalog.
+    Catalogue,
+    /// Top tracks, top albums and new releases.
+    Charts,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
 
-type Apis = (accounts::AccountsApi, health::HealthApi);
+type Apis = (
+    accounts::AccountsApi,
+    health::HealthApi,
+    catalogue::CatalogueApi,
+    charts::ChartsApi,
+);
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (accounts::AccountsApi, health::HealthApi),
+        (
+            accounts::AccountsApi,
+            health::HealthApi,
+            catalogue::CatalogueApi,
+            charts::ChartsApi,
+        ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),
     )

@@ -1,43 +1,63 @@
 //! The music catalog port. Two adapters implement it: `deezer` (the public API through a
 //! cache) and `bundled` (an offline catalog shipped with PlayPod, the default).
 
+pub mod bundled;
 pub mod model;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::{CatalogId, TrackSnapshot};
 
-pub use model::{Album, AlbumRef, Artist, ArtistRef, Genre, SearchResults, Track};
+pub use model::{
+    Album, AlbumRef, Artist, ArtistRef, Genre, GenreId, GenreIdError, SearchResults, Track,
+};
 
-#[derive(Debug, Clone, thiserror::Error)]
+use crate::config::Settings;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CatalogError {
+    /// `id` is a plain integer because genre ids (which may be 0) are not `CatalogId`s.
     #[error("no {kind} with id {id} in the catalog")]
-    NotFound { kind: &'static str, id: CatalogId },
+    NotFound { kind: &'static str, id: u64 },
     #[error("the catalog is unavailable; retry in {retry_after_secs} s")]
     Unavailable { retry_after_secs: u64 },
     #[error("the catalog answered with an error: {0}")]
     Upstream(String),
 }
 
+impl CatalogError {
+    pub fn not_found(kind: &'static str, id: impl Into<u64>) -> Self {
+        Self::NotFound {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
 pub type CatalogResult<T> = Result<T, CatalogError>;
 
 /// Everything PlayPod asks of a music catalog. Ids are Deezer's; limits are already
-/// validated by the caller (1..=100).
+/// validated by the caller (1..=100). Lists come in the catalog's order (charts: by
+/// position).
 #[async_trait]
 pub trait Catalog: Send + Sync {
     /// A short name for logs: "deezer" or "bundled".
     fn name(&self) -> &'static str;
     async fn track(&self, id: CatalogId) -> CatalogResult<Track>;
-    /// Tracks similar to this one (Deezer: its artist's radio and related artists).
+    /// Tracks similar to this one (never the track itself).
     async fn related_tracks(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Track>>;
     async fn artist(&self, id: CatalogId) -> CatalogResult<Artist>;
     async fn artist_albums(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Album>>;
     async fn artist_top_tracks(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Track>>;
     async fn album(&self, id: CatalogId) -> CatalogResult<Album>;
     async fn album_tracks(&self, id: CatalogId) -> CatalogResult<Vec<Track>>;
+    /// Up to `limit` tracks, artists and albums each.
     async fn search(&self, query: &str, limit: usize) -> CatalogResult<SearchResults>;
     async fn genres(&self) -> CatalogResult<Vec<Genre>>;
-    async fn genre(&self, id: CatalogId) -> CatalogResult<Genre>;
-    async fn genre_top_tracks(&self, id: CatalogId, limit: usize) -> CatalogResult<Vec<Track>>;
+    async fn genre(&self, id: GenreId) -> CatalogResult<Genre>;
+    /// The genre's chart; `GenreId::ALL` is the overall chart.
+    async fn genre_top_tracks(&self, id: GenreId, limit: usize) -> CatalogResult<Vec<Track>>;
     async fn chart_tracks(&self, limit: usize) -> CatalogResult<Vec<Track>>;
     async fn chart_albums(&self, limit: usize) -> CatalogResult<Vec<Album>>;
     async fn new_releases(&self, limit: usize) -> CatalogResult<Vec<Album>>;
@@ -57,4 +77,10 @@ impl Track {
             duration: self.duration,
         }
     }
+}
+
+/// The catalog for these settings. Until the Deezer adapter lands this is always the
+/// bundled offline catalog.
+pub fn from_settings(_settings: &Settings) -> Arc<dyn Catalog> {
+    Arc::new(bundled::BundledCatalog::load())
 }
