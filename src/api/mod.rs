@@ -4,8 +4,11 @@ pub mod accounts;
 pub mod catalogue;
 pub mod charts;
 pub mod error;
+pub mod favorites;
 pub mod health;
 pub mod middleware;
+pub mod playlist_history;
+pub mod playlists;
 pub mod security;
 pub mod uploads;
 
@@ -28,6 +31,12 @@ pub enum ApiTags {
     Catalogue,
     /// Top tracks, top albums and new releases.
     Charts,
+    /// Playlists, their tracks and covers; only the owner changes a playlist.
+    Playlists,
+    /// Audit history of playlists, time travel and restore.
+    PlaylistHistory,
+    /// The caller's favorite tracks.
+    Favorites,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
@@ -37,6 +46,9 @@ type Apis = (
     health::HealthApi,
     catalogue::CatalogueApi,
     charts::ChartsApi,
+    playlists::PlaylistsApi,
+    playlist_history::PlaylistHistoryApi,
+    favorites::FavoritesApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -46,6 +58,9 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             health::HealthApi,
             catalogue::CatalogueApi,
             charts::ChartsApi,
+            playlists::PlaylistsApi,
+            playlist_history::PlaylistHistoryApi,
+            favorites::FavoritesApi,
         ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),
