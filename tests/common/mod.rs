@@ -242,3 +242,24 @@ impl TestApp {
             .to_owned()
     }
 }
+
+impl TestApp {
+    /// Another PlayPod instance on the same database, as when several run behind a load
+    /// balancer: its commands race this one's in PostgreSQL, not in one process.
+    pub async fn second_instance(&self) -> TestApp {
+        let media = tempfile::tempdir().expect("media dir");
+        let database_url = self.state.settings.database_url.expose().to_owned();
+        let app = Application::build(test_settings(&database_url, media.path(), &[]))
+            .await
+            .expect("second instance builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            base,
+            client: Client::new(),
+            state,
+            _media: media,
+        }
+    }
+}
