@@ -57,14 +57,20 @@ async fn favorites_are_added_listed_newest_first_and_removed() {
     let resp = app.get(LIST, token).await;
     assert_eq!(resp.headers()["x-total-count"], "3");
     let list = ok_json(resp).await;
-    assert_eq!(track_ids_of(&list), [&ids[2], &ids[1], &ids[0]].map(String::as_str));
+    assert_eq!(
+        track_ids_of(&list),
+        [&ids[2], &ids[1], &ids[0]].map(String::as_str)
+    );
     let oldest = &list[2];
     assert!(oldest["id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
     assert_eq!(oldest["track_title"], catalog["track"]["title"]);
     assert_eq!(oldest["artist_id"], catalog["track"]["artist"]["id"]);
     assert_eq!(oldest["artist_name"], catalog["track"]["artist"]["name"]);
     assert_eq!(oldest["album_title"], catalog["track"]["album"]["title"]);
-    assert_eq!(oldest["album_cover"], catalog["track"]["album"]["cover_medium"]);
+    assert_eq!(
+        oldest["album_cover"],
+        catalog["track"]["album"]["cover_medium"]
+    );
     assert!(oldest["added_at"].is_string());
 
     let resp = app.get(&format!("{LIST}?limit=1&offset=1"), token).await;
@@ -89,7 +95,11 @@ async fn a_favorite_added_twice_is_a_400_naming_it() {
     let token = Some(ada.access.as_str());
     let ids = app.track_ids(&ada.access, 1).await;
     ok_json(app.post(ADD, token, &json!({"track_id": ids[0]})).await).await;
-    let err = expect_error(app.post(ADD, token, &json!({"track_id": ids[0]})).await, 400).await;
+    let err = expect_error(
+        app.post(ADD, token, &json!({"track_id": ids[0]})).await,
+        400,
+    )
+    .await;
     assert_eq!(err["field"], "track_id");
     assert!(err["message"].as_str().unwrap().contains(&ids[0]), "{err}");
 }
@@ -100,7 +110,8 @@ async fn unknown_and_malformed_track_ids_are_refused() {
     let ada = app.user("ada").await;
     let token = Some(ada.access.as_str());
     let err = expect_error(
-        app.post(ADD, token, &json!({"track_id": "999999999999"})).await,
+        app.post(ADD, token, &json!({"track_id": "999999999999"}))
+            .await,
         404,
     )
     .await;
@@ -108,7 +119,12 @@ async fn unknown_and_malformed_track_ids_are_refused() {
     let uuid = "0195c0de-0000-7000-8000-000000000000";
     let err = expect_error(app.post(ADD, token, &json!({"track_id": uuid})).await, 400).await;
     assert_eq!(err["field"], "track_id");
-    assert!(err["message"].as_str().unwrap().contains("catalog (Deezer) id"));
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("catalog (Deezer) id")
+    );
     expect_error(app.post(ADD, token, &json!({})).await, 400).await;
     expect_error(app.delete(&remove("abc"), token).await, 400).await;
     expect_error(app.get(&format!("{LIST}?limit=0"), token).await, 400).await;

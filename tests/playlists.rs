@@ -198,6 +198,19 @@ async fn tracks_are_added_with_their_metadata_moved_and_removed_at_dense_positio
     assert_eq!(track_ids_of(&moved), expected.map(String::as_str).to_vec());
     assert_eq!(positions_of(&moved), vec![0, 1, 2, 3, 4]);
 
+    let moved = ok_json(
+        app.post(
+            &path(&id, "move_track/"),
+            Some(&ada.access),
+            &json!({"track_id": ids[0], "position": 3}),
+        )
+        .await,
+    )
+    .await;
+    let expected = [&ids[4], &ids[1], &ids[2], &ids[0], &ids[3]];
+    assert_eq!(track_ids_of(&moved), expected.map(String::as_str).to_vec());
+    assert_eq!(positions_of(&moved), vec![0, 1, 2, 3, 4]);
+
     let resp = app
         .delete(
             &path(&id, &format!("remove_track/?track_id={}", ids[4])),
@@ -209,7 +222,7 @@ async fn tracks_are_added_with_their_metadata_moved_and_removed_at_dense_positio
         json!({"message": "Track removed successfully"})
     );
     let playlist = get_playlist(&app, &ada.access, &id).await;
-    let expected = [&ids[0], &ids[1], &ids[2], &ids[3]];
+    let expected = [&ids[1], &ids[2], &ids[0], &ids[3]];
     assert_eq!(
         track_ids_of(&playlist),
         expected.map(String::as_str).to_vec()

@@ -159,6 +159,21 @@ impl ApiError {
     }
 }
 
+impl<E> From<crate::commands::CommandError<E>> for ApiError
+where
+    E: std::error::Error + Into<ApiError>,
+{
+    fn from(err: crate::commands::CommandError<E>) -> Self {
+        use crate::commands::CommandError;
+        match err {
+            CommandError::Domain(e) => e.into(),
+            CommandError::Conflict => ApiError::conflict(err.to_string()),
+            CommandError::Unavailable => ApiError::unavailable(err.to_string(), 1),
+            CommandError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         Self::database(err)

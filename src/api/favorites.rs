@@ -13,11 +13,10 @@ use uuid::Uuid;
 use super::{
     ApiTags,
     error::{ApiError, ApiResult},
-    playlists::{Message, TrackIdInput, command_failure, page, snapshots},
+    playlists::{Message, TrackIdInput, page, parse_track_id, snapshots},
     security::BearerAuth,
 };
 use crate::{
-    commands::CommandError,
     playlists::queries::{self, FavoriteRow},
     state::AppState,
 };
@@ -73,15 +72,13 @@ enum RemoveResponse {
     Ok(Json<Message>),
 }
 
-impl From<CommandError<LibraryError>> for ApiError {
-    fn from(err: CommandError<LibraryError>) -> Self {
+impl From<LibraryError> for ApiError {
+    fn from(err: LibraryError) -> Self {
         match err {
-            CommandError::Domain(e) => match e {
-                LibraryError::AlreadyFavorite(_) => ApiError::validation("track_id", e.to_string()),
-                LibraryError::NotFavorite(_) => ApiError::not_found(e.to_string()),
-                LibraryError::Full { .. } => ApiError::validation("track_id", e.to_string()),
-            },
-            other => command_failure(other),
+            LibraryError::AlreadyFavorite(_) | LibraryError::Full { .. } => {
+                ApiError::validation("track_id", err.to_string())
+            }
+            LibraryError::NotFavorite(_) => ApiError::not_found(err.to_string()),
         }
     }
 }
@@ -183,7 +180,7 @@ impl FavoritesApi {
         /// The catalog id of the track.
         track_id: Query<String>,
     ) -> ApiResult<RemoveResponse> {
-        let track_id = TrackIdInput::Text(track_id.0).parse("track_id")?;
+        let track_id = parse_track_id(&track_id, "track_id")?;
         execute(state, &auth, LibraryCommand::RemoveFavorite { track_id }).await?;
         Ok(RemoveResponse::Ok(Json(Message {
             message: "Track removed from favorites".into(),

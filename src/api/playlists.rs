@@ -32,7 +32,6 @@ use super::{
 };
 use crate::{
     catalog::{GenreId, Track},
-    commands::CommandError,
     playlists::{
         Page,
         queries::{self, PlaylistRow, TrackRow},
@@ -116,11 +115,18 @@ impl TrackIdInput {
     /// The id, or a 400 naming `field` (a UUID here gets a message saying so).
     pub(super) fn parse(&self, field: &str) -> ApiResult<CatalogId> {
         match self {
-            Self::Number(n) => CatalogId::new(*n),
-            Self::Text(s) => s.parse(),
+            Self::Number(n) => {
+                CatalogId::new(*n).map_err(|e| ApiError::validation(field, e.to_string()))
+            }
+            Self::Text(text) => parse_track_id(text, field),
         }
-        .map_err(|e| ApiError::validation(field, e.to_string()))
     }
+}
+
+/// A track id from a query parameter, or a 400 naming `field`.
+pub(super) fn parse_track_id(raw: &str, field: &str) -> ApiResult<CatalogId> {
+    raw.parse()
+        .map_err(|e: domain::IdError| ApiError::validation(field, e.to_string()))
 }
 
 #[derive(Object)]
@@ -351,43 +357,26 @@ impl From<InvalidValue> for ApiError {
     }
 }
 
-impl From<CommandError<PlaylistError>> for ApiError {
-    fn from(err: CommandError<PlaylistError>) -> Self {
+impl From<PlaylistError> for ApiError {
+    fn from(err: PlaylistError) -> Self {
         match err {
-            CommandError::Domain(e) => match e {
-                PlaylistError::Invalid(invalid) => invalid.into(),
-                PlaylistError::NotFound => ApiError::not_found("no such playlist"),
-                PlaylistError::NotOwner => ApiError::forbidden(e.to_string()),
-                PlaylistError::AlreadyExists => ApiError::conflict(e.to_string()),
-                PlaylistError::VersionMismatch { .. } => {
-                    ApiError::precondition_failed(e.to_string())
-                }
-                PlaylistError::TrackAlreadyAdded(_) => {
-                    ApiError::validation("track_id", e.to_string())
-                }
-                PlaylistError::TrackNotInPlaylist(_) => ApiError::not_found(e.to_string()),
-                PlaylistError::PositionOutOfRange { .. } => {
-                    ApiError::validation("position", e.to_string())
-                }
-                PlaylistError::Full { .. } | PlaylistError::NoTracks => {
-                    ApiError::validation("tracks", e.to_string())
-                }
-                PlaylistError::NoSuchVersion { .. } => {
-                    ApiError::validation("version", e.to_string())
-                }
-            },
-            other => command_failure(other),
+            PlaylistError::Invalid(invalid) => invalid.into(),
+            PlaylistError::NotFound => ApiError::not_found("no such playlist"),
+            PlaylistError::NotOwner => ApiError::forbidden(err.to_string()),
+            PlaylistError::AlreadyExists => ApiError::conflict(err.to_string()),
+            PlaylistError::VersionMismatch { .. } => ApiError::precondition_failed(err.to_string()),
+            PlaylistError::TrackAlreadyAdded(_) => {
+                ApiError::validation("track_id", err.to_string())
+            }
+            PlaylistError::TrackNotInPlaylist(_) => ApiError::not_found(err.to_string()),
+            PlaylistError::PositionOutOfRange { .. } => {
+                ApiError::validation("position", err.to_string())
+            }
+            PlaylistError::Full { .. } | PlaylistError::NoTracks => {
+                ApiError::validation("tracks", err.to_string())
+            }
+            PlaylistError::NoSuchVersion { .. } => ApiError::validation("version", err.to_string()),
         }
-    }
-}
-
-/// The failures every command bus shares.
-pub(super) fn command_failure<E: std::error::Error>(err: CommandError<E>) -> ApiError {
-    match err {
-        CommandError::Domain(e) => ApiError::internal(e),
-        CommandError::Conflict => ApiError::conflict(err.to_string()),
-        CommandError::Unavailable => ApiError::unavailable(err.to_string(), 1),
-        CommandError::Internal(cause) => ApiError::internal(cause),
     }
 }
 
@@ -471,8 +460,10 @@ pub(super) async fn detail(
     id: PlaylistId,
     viewer: Uuid,
 ) -> ApiResult<PlaylistResponse> {
-    let row = visible(state, id, viewer).await?;
-    let tracks = queries::playlist_tracks(&state.pool, row.id).await?;
+    let (row, tracks) = queries::playlist_with_tracks(&state.pool, id.uuid())
+        .await?
+        .filter(|(row, _)| row.visible_to(viewer))
+        .ok_or_else(|| ApiError::not_found("no such playlist"))?;
     let version = row.version;
     Ok(PlaylistResponse::Ok(
         Json(PlaylistDetail {
@@ -842,7 +833,7 @@ impl PlaylistsApi {
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
     ) -> ApiResult<RemoveTrackResponse> {
         let id = parse_playlist_id(&id)?;
-        let track_id = TrackIdInput::Text(track_id.0).parse("track_id")?;
+        let track_id = parse_track_id(&track_id, "track_id")?;
         let action = PlaylistAction::RemoveTrack { track_id };
         execute(state, &auth, id, if_match.as_deref(), action).await?;
         let row = visible(state, id, auth.user().id).await?;

@@ -1,8 +1,9 @@
 //! Queries on the `playlists`, `playlist_tracks` and `favorites` read models. Each list is
-//! one count and one page query, whatever the page size.
+//! one count and one page query, whatever the page size; queries that belong together
+//! read one snapshot.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::Page;
@@ -56,6 +57,16 @@ pub struct FavoriteRow {
     pub added_at: DateTime<Utc>,
 }
 
+/// A read-only transaction whose statements all see one snapshot, so a count and its page,
+/// or a playlist and its tracks, agree even while projectors write.
+async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cover_key, \
      track_count, version, created_at, updated_at";
 
@@ -67,10 +78,11 @@ pub async fn list_playlists(
     page: Page,
 ) -> sqlx::Result<(Vec<PlaylistRow>, i64)> {
     const VISIBLE: &str = "owner_id = $1 or (is_public and not $2)";
+    let mut tx = snapshot(pool).await?;
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from playlists where {VISIBLE}"))
         .bind(viewer)
         .bind(mine)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
     let rows = sqlx::query_as(&format!(
         "select {PLAYLIST_COLUMNS} from playlists where {VISIBLE}
@@ -80,8 +92,9 @@ pub async fn list_playlists(
     .bind(mine)
     .bind(page.limit)
     .bind(page.offset)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((rows, total))
 }
 
@@ -94,16 +107,31 @@ pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRo
     .await
 }
 
-/// The playlist's tracks in order.
-pub async fn playlist_tracks(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<TrackRow>> {
-    sqlx::query_as(
+/// The playlist and its tracks in order, as of one moment.
+pub async fn playlist_with_tracks(
+    pool: &PgPool,
+    id: Uuid,
+) -> sqlx::Result<Option<(PlaylistRow, Vec<TrackRow>)>> {
+    let mut tx = snapshot(pool).await?;
+    let row: Option<PlaylistRow> = sqlx::query_as(&format!(
+        "select {PLAYLIST_COLUMNS} from playlists where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let tracks = sqlx::query_as(
         "select entry_id, track_id, position, title, artist_id, artist_name, album_title,
                 album_cover, duration, added_at
            from playlist_tracks where playlist_id = $1 order by position",
     )
     .bind(id)
-    .fetch_all(pool)
-    .await
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some((row, tracks)))
 }
 
 /// The user's favorites, newest first.
@@ -112,9 +140,10 @@ pub async fn favorites(
     user: Uuid,
     page: Page,
 ) -> sqlx::Result<(Vec<FavoriteRow>, i64)> {
+    let mut tx = snapshot(pool).await?;
     let total: i64 = sqlx::query_scalar("select count(*) from favorites where user_id = $1")
         .bind(user)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
     let rows = sqlx::query_as(
         "select entry_id, track_id, title, artist_id, artist_name, album_title, album_cover,
@@ -125,8 +154,9 @@ pub async fn favorites(
     .bind(user)
     .bind(page.limit)
     .bind(page.offset)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((rows, total))
 }
 
