@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use projections::{
     Projection,
+    favorites::FavoritesProjection,
+    playlists::PlaylistsProjection,
     queue::{ListeningHistoryProjection, QueueProjection},
 };
 
@@ -11,5 +13,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(QueueProjection),
         Arc::new(ListeningHistoryProjection),
+        Arc::new(PlaylistsProjection),
+        Arc::new(FavoritesProjection),
     ]
 }

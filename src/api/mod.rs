@@ -5,9 +5,12 @@ pub mod catalogue;
 pub mod charts;
 pub mod error;
 pub mod events;
+pub mod favorites;
 pub mod health;
 pub mod ids;
 pub mod middleware;
+pub mod playlist_history;
+pub mod playlists;
 pub mod queue;
 pub mod security;
 pub mod uploads;
@@ -35,6 +38,12 @@ pub enum ApiTags {
     Queue,
     /// The event store in global order, for analysts.
     Events,
+    /// Playlists, their tracks and covers; only the owner changes a playlist.
+    Playlists,
+    /// Audit history of playlists, time travel and restore.
+    PlaylistHistory,
+    /// The caller's favorite tracks.
+    Favorites,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
@@ -46,6 +55,9 @@ type Apis = (
     charts::ChartsApi,
     queue::QueueApi,
     events::EventsApi,
+    playlists::PlaylistsApi,
+    playlist_history::PlaylistHistoryApi,
+    favorites::FavoritesApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -57,6 +69,9 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             charts::ChartsApi,
             queue::QueueApi,
             events::EventsApi,
+            playlists::PlaylistsApi,
+            playlist_history::PlaylistHistoryApi,
+            favorites::FavoritesApi,
         ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),

@@ -14,6 +14,7 @@ use super::{
     ApiTags,
     error::{ApiError, ApiResult},
     ids::CatalogRef,
+    playlists::Message,
     security::BearerAuth,
 };
 use crate::{radio, state::AppState};
@@ -105,11 +106,6 @@ struct PositionRequest {
 }
 
 #[derive(Object)]
-struct Message {
-    message: String,
-}
-
-#[derive(Object)]
 struct Shuffled {
     message: String,
     track_count: i32,
@@ -134,7 +130,7 @@ struct Streaming {
 }
 
 #[derive(Object)]
-struct HistoryEntry {
+struct PlayHistoryEntry {
     id: Uuid,
     track_id: String,
     track_title: String,
@@ -148,7 +144,7 @@ struct HistoryEntry {
 
 #[derive(Object)]
 struct History {
-    history: Vec<HistoryEntry>,
+    history: Vec<PlayHistoryEntry>,
     /// All plays of the user, whatever the page.
     count: i64,
 }
@@ -638,7 +634,7 @@ impl QueueApi {
         let (items, count) = views::history(&state.pool, auth.user().id, limit.0, offset.0).await?;
         let history = items
             .into_iter()
-            .map(|h| HistoryEntry {
+            .map(|h| PlayHistoryEntry {
                 id: h.play_id,
                 track_id: h.track_id.to_string(),
                 track_title: h.title,
