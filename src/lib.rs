@@ -14,6 +14,7 @@ pub mod event_store;
 pub mod playlists;
 pub mod radio;
 pub mod read_models;
+pub mod recommendations;
 pub mod request_context;
 pub mod startup;
 pub mod state;

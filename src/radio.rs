@@ -43,7 +43,9 @@ pub async fn radio_tracks(
     Ok(candidates.iter().take(BATCH).map(Track::snapshot).collect())
 }
 
-async fn candidates(
+/// Tracks like `seed`: related ones, then its artist's top tracks; the charts when there is
+/// no seed or the catalog knows nothing related. Each track once, in that order.
+pub async fn candidates(
     catalog: &dyn Catalog,
     seed: Option<CatalogId>,
 ) -> Result<Vec<Track>, ApiError> {

@@ -7,6 +7,7 @@ use projections::{
     favorites::FavoritesProjection,
     playlists::PlaylistsProjection,
     queue::{ListeningHistoryProjection, QueueProjection},
+    taste::TasteProjection,
 };
 
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(ListeningHistoryProjection),
         Arc::new(PlaylistsProjection),
         Arc::new(FavoritesProjection),
+        Arc::new(TasteProjection),
     ]
 }

@@ -6,6 +6,7 @@ pub mod favorites;
 pub mod playlists;
 pub mod queue;
 pub mod stored_event;
+pub mod taste;
 pub mod verify;
 
 pub use engine::{Projection, ProjectionEngine, ProjectionError};

@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod playlist_history;
 pub mod playlists;
 pub mod queue;
+pub mod recommendations;
 pub mod security;
 pub mod uploads;
 
@@ -44,6 +45,8 @@ pub enum ApiTags {
     PlaylistHistory,
     /// The caller's favorite tracks.
     Favorites,
+    /// Personal recommendations: tracks and daily playlists from the caller's taste.
+    Recommendations,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
@@ -58,6 +61,7 @@ type Apis = (
     playlists::PlaylistsApi,
     playlist_history::PlaylistHistoryApi,
     favorites::FavoritesApi,
+    recommendations::RecommendationsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -72,6 +76,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             playlists::PlaylistsApi,
             playlist_history::PlaylistHistoryApi,
             favorites::FavoritesApi,
+            recommendations::RecommendationsApi,
         ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),
