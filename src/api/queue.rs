@@ -25,20 +25,25 @@ struct QueueInfo {
     /// The queue's id: one queue per user, so it is the user's id.
     id: Uuid,
     /// The current track, or null when nothing is playing.
+    #[oai(nullable)]
     current_track_id: Option<String>,
+    #[oai(nullable)]
     current_position: Option<i32>,
     track_count: i32,
     /// True once the queue has run into radio mode.
     is_radio_mode: bool,
     /// Null for a queue never used.
+    #[oai(nullable)]
     updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Object)]
 struct QueueUpdate {
     /// Make this track current (the first entry with it, or the one at `current_position`).
+    #[oai(nullable)]
     current_track_id: Option<CatalogRef>,
     /// Make the entry at this position current.
+    #[oai(nullable)]
     current_position: Option<i64>,
 }
 
