@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
-    catalog::Catalog,
+    catalog::{Catalog, PreviewSource},
     config::Settings,
 };
 
@@ -20,4 +20,6 @@ pub struct AppState {
     pub media: MediaStore,
     /// The music catalog (Deezer through a cache, or the bundled offline one).
     pub catalog: Arc<dyn Catalog>,
+    /// Preview audio, from the same adapter as `catalog`.
+    pub previews: Arc<dyn PreviewSource>,
 }
