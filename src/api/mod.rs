@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod middleware;
 pub mod security;
+pub mod stream;
 pub mod uploads;
 
 use poem::{
@@ -36,6 +37,7 @@ type Apis = (
     accounts::AccountsApi,
     health::HealthApi,
     catalogue::CatalogueApi,
+    stream::StreamApi,
     charts::ChartsApi,
 );
 
@@ -45,6 +47,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             accounts::AccountsApi,
             health::HealthApi,
             catalogue::CatalogueApi,
+            stream::StreamApi,
             charts::ChartsApi,
         ),
         "PlayPod",

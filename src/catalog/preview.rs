@@ -124,24 +124,41 @@ pub struct PreviewAudio {
     pub body: BoxStream<'static, std::io::Result<Bytes>>,
 }
 
+/// A preview that could not be served.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewFailure {
+    pub cause: CatalogError,
+    /// The upstream preview URL, when a client could still try it directly.
+    pub fallback_url: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PreviewError {
     /// The range starts beyond the end of the audio (its length, when known).
-    RangeNotSatisfiable { total: Option<u64> },
-    /// The preview could not be served. `fallback_url` is its upstream URL when a
-    /// client could still try it directly.
-    Failed {
-        cause: CatalogError,
-        fallback_url: Option<String>,
+    RangeNotSatisfiable {
+        total: Option<u64>,
     },
+    Failed(PreviewFailure),
+}
+
+impl From<CatalogError> for PreviewFailure {
+    fn from(cause: CatalogError) -> Self {
+        Self {
+            cause,
+            fallback_url: None,
+        }
+    }
+}
+
+impl From<PreviewFailure> for PreviewError {
+    fn from(failure: PreviewFailure) -> Self {
+        Self::Failed(failure)
+    }
 }
 
 impl From<CatalogError> for PreviewError {
     fn from(cause: CatalogError) -> Self {
-        Self::Failed {
-            cause,
-            fallback_url: None,
-        }
+        Self::Failed(cause.into())
     }
 }
 
@@ -149,7 +166,7 @@ impl From<CatalogError> for PreviewError {
 pub trait PreviewSource: Send + Sync {
     /// Where a client can fetch the preview itself; not expired, when the catalog could
     /// be asked for a fresh one.
-    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewError>;
+    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewFailure>;
     /// The preview audio, or the requested part of it.
     async fn open_preview(
         &self,

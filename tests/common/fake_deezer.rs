@@ -40,6 +40,8 @@ pub enum Fault {
     DeezerError(i64),
     /// Answer HTTP 200 with a truncated JSON body.
     Malformed,
+    /// Answer HTTP 200 with this JSON instead of the recording.
+    Body(Value),
 }
 
 struct Planned {
@@ -185,6 +187,7 @@ async fn serve(req: &Request, Data(state): Data<&Arc<State>>) -> Response {
             return json(body.to_string());
         }
         Some(Fault::Malformed) => return json("{\"data\": [{\"id\": 1,".to_owned()),
+        Some(Fault::Body(value)) => return json(value.to_string()),
         Some(Fault::Delay(pause)) => tokio::time::sleep(pause).await,
         None => {}
     }

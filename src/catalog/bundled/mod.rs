@@ -15,7 +15,7 @@ use domain::CatalogId;
 use self::data::CatalogData;
 use super::{
     Album, Artist, Catalog, CatalogError, CatalogResult, Genre, GenreId, SearchResults, Track,
-    preview::{ByteRange, ContentRange, PreviewAudio, PreviewError, PreviewSource},
+    preview::{ByteRange, ContentRange, PreviewAudio, PreviewError, PreviewFailure, PreviewSource},
 };
 
 pub struct BundledCatalog {
@@ -328,7 +328,7 @@ impl Catalog for BundledCatalog {
 /// The bundled catalog has no real audio: it serves a generated preview per track.
 #[async_trait]
 impl PreviewSource for BundledCatalog {
-    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewError> {
+    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewFailure> {
         Ok(self.get_track(id)?.preview.clone())
     }
 
@@ -518,10 +518,10 @@ mod tests {
         );
         assert!(matches!(
             c.open_preview(id(1), None).await.err(),
-            Some(PreviewError::Failed {
+            Some(PreviewError::Failed(PreviewFailure {
                 cause: CatalogError::NotFound { kind: "track", .. },
                 ..
-            })
+            }))
         ));
     }
 

@@ -15,7 +15,7 @@ use reqwest::{StatusCode, Url, header};
 use super::DeezerCatalog;
 use crate::catalog::{
     CatalogError,
-    preview::{ByteRange, ContentRange, PreviewAudio, PreviewError, PreviewSource},
+    preview::{ByteRange, ContentRange, PreviewAudio, PreviewError, PreviewFailure, PreviewSource},
 };
 
 /// A URL this close to its expiry counts as expired: it may lapse mid-stream.
@@ -42,13 +42,13 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn no_preview(id: CatalogId) -> PreviewError {
+fn no_preview(id: CatalogId) -> PreviewFailure {
     CatalogError::not_found("preview of track", id.get()).into()
 }
 
 impl DeezerCatalog {
     /// The track's preview URL, fresh when it had expired.
-    async fn usable_preview(&self, id: CatalogId) -> Result<String, PreviewError> {
+    async fn usable_preview(&self, id: CatalogId) -> Result<String, PreviewFailure> {
         let cached = self.cached_track(id, false).await?;
         if cached.preview.is_empty() {
             return Err(no_preview(id));
@@ -60,8 +60,8 @@ impl DeezerCatalog {
     }
 
     /// Fetches the track again for a new preview URL; `stale` is the one in hand.
-    async fn fresh_preview(&self, id: CatalogId, stale: &str) -> Result<String, PreviewError> {
-        let fallback = |cause| PreviewError::Failed {
+    async fn fresh_preview(&self, id: CatalogId, stale: &str) -> Result<String, PreviewFailure> {
+        let fallback = |cause| PreviewFailure {
             cause,
             fallback_url: Some(stale.to_owned()),
         };
@@ -69,7 +69,7 @@ impl DeezerCatalog {
             .cached_track(id, true)
             .await
             .map_err(|cause| match cause {
-                CatalogError::NotFound { .. } => PreviewError::from(cause),
+                CatalogError::NotFound { .. } => PreviewFailure::from(cause),
                 other => fallback(other),
             })?;
         if fresh.preview.is_empty() {
@@ -88,8 +88,8 @@ impl DeezerCatalog {
         &self,
         url: &str,
         range: Option<ByteRange>,
-    ) -> Result<reqwest::Response, PreviewError> {
-        let failed = |cause| PreviewError::Failed {
+    ) -> Result<reqwest::Response, PreviewFailure> {
+        let failed = |cause| PreviewFailure {
             cause,
             fallback_url: Some(url.to_owned()),
         };
@@ -120,7 +120,7 @@ fn audio(resp: reqwest::Response, url: &str) -> Result<PreviewAudio, PreviewErro
         StatusCode::PARTIAL_CONTENT => Some(
             header_str(header::CONTENT_RANGE)
                 .and_then(ContentRange::parse)
-                .ok_or_else(|| PreviewError::Failed {
+                .ok_or_else(|| PreviewFailure {
                     cause: CatalogError::Upstream("206 without a valid Content-Range".into()),
                     fallback_url: Some(url.to_owned()),
                 })?,
@@ -140,7 +140,7 @@ fn audio(resp: reqwest::Response, url: &str) -> Result<PreviewAudio, PreviewErro
 
 #[async_trait]
 impl PreviewSource for DeezerCatalog {
-    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewError> {
+    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewFailure> {
         self.usable_preview(id).await
     }
 
@@ -171,10 +171,10 @@ impl PreviewSource for DeezerCatalog {
                 status => {
                     // A fresh URL refused again will not work from the client either.
                     let refused = matches!(status, StatusCode::FORBIDDEN | StatusCode::GONE);
-                    return Err(PreviewError::Failed {
+                    return Err(PreviewError::Failed(PreviewFailure {
                         cause: CatalogError::Upstream(format!("preview CDN answered {status}")),
                         fallback_url: (!refused).then_some(url),
-                    });
+                    }));
                 }
             }
         }
