@@ -46,7 +46,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     db::migrate(&pool).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
-    let catalog = catalog::from_settings(&settings);
+    let (catalog, previews) = catalog::from_settings(&settings);
     tracing::info!(catalog = catalog.name(), "music catalog ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
     let queue =
@@ -59,6 +59,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         login_limiter: Arc::new(LoginLimiter::default()),
         media,
         catalog,
+        previews,
         settings: Arc::new(settings),
     })
 }

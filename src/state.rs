@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
-    catalog::Catalog,
+    catalog::{Catalog, PreviewSource},
     commands::CommandBus,
     config::Settings,
 };
@@ -25,4 +25,6 @@ pub struct AppState {
     pub queue: Arc<CommandBus<Queue>>,
     /// The music catalog (Deezer through a cache, or the bundled offline one).
     pub catalog: Arc<dyn Catalog>,
+    /// Preview audio, from the same adapter as `catalog`.
+    pub previews: Arc<dyn PreviewSource>,
 }

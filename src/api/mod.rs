@@ -11,6 +11,7 @@ pub mod ids;
 pub mod middleware;
 pub mod queue;
 pub mod security;
+pub mod stream;
 pub mod uploads;
 
 use poem::{
@@ -44,6 +45,7 @@ type Apis = (
     accounts::AccountsApi,
     health::HealthApi,
     catalogue::CatalogueApi,
+    stream::StreamApi,
     charts::ChartsApi,
     queue::QueueApi,
     events::EventsApi,
@@ -55,6 +57,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             accounts::AccountsApi,
             health::HealthApi,
             catalogue::CatalogueApi,
+            stream::StreamApi,
             charts::ChartsApi,
             queue::QueueApi,
             events::EventsApi,
