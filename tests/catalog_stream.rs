@@ -337,3 +337,19 @@ async fn a_track_without_a_preview_is_a_404() {
     let body = expect_error(stream(&app, TRACK, &token, None).await, 404).await;
     assert!(body["message"].as_str().unwrap().contains("preview"));
 }
+
+#[tokio::test]
+async fn an_audio_element_can_pass_the_token_in_the_query() {
+    let (app, token) = bundled().await;
+    let resp = app
+        .client
+        .get(app.url(&format!("{TRACK}?access_token={token}")))
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 206);
+    assert_eq!(bytes(resp).await.len(), 100);
+    let resp = app.get(&format!("{TRACK}?access_token=forged"), None).await;
+    assert_eq!(resp.status().as_u16(), 401);
+}

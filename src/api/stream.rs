@@ -18,7 +18,7 @@ use poem_openapi::{
 use super::{
     ApiTags,
     error::{ApiError, ErrorBody},
-    security::BearerAuth,
+    security::MediaAuth,
 };
 use crate::{
     catalog::{
@@ -147,9 +147,8 @@ impl StreamApi {
     /// When the preview cannot be served, the 502/503 body also carries `preview_url`
     /// (the upstream URL, when it may still play directly) and `fallback`.
     ///
-    /// Like every non-public endpoint this needs `Authorization: Bearer`, which an
-    /// `<audio src>` cannot send: fetch the audio with the header (into a blob or a
-    /// MediaSource), or ask for the JSON form and play `preview_url`.
+    /// The access token goes in `Authorization: Bearer` or, for an `<audio src>` that
+    /// cannot send headers, in the query: `?access_token=<access>`.
     #[oai(
         path = "/api/catalogue/stream/:id/",
         method = "get",
@@ -158,7 +157,7 @@ impl StreamApi {
     async fn stream(
         &self,
         Data(state): Data<&AppState>,
-        _auth: BearerAuth,
+        _auth: MediaAuth,
         req: &Request,
         /// The track's catalog (Deezer) id.
         id: Path<String>,
