@@ -42,7 +42,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     db::migrate(&pool).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
-    let catalog = catalog::from_settings(&settings);
+    let (catalog, previews) = catalog::from_settings(&settings);
     tracing::info!(catalog = catalog.name(), "music catalog ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
     let playlists = CommandBus::new(pool.clone(), projections.clone(), ());
@@ -56,6 +56,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         login_limiter: Arc::new(LoginLimiter::default()),
         media,
         catalog,
+        previews,
         settings: Arc::new(settings),
     })
 }

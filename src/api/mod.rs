@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod playlist_history;
 pub mod playlists;
 pub mod security;
+pub mod stream;
 pub mod uploads;
 
 use poem::{
@@ -45,6 +46,7 @@ type Apis = (
     accounts::AccountsApi,
     health::HealthApi,
     catalogue::CatalogueApi,
+    stream::StreamApi,
     charts::ChartsApi,
     playlists::PlaylistsApi,
     playlist_history::PlaylistHistoryApi,
@@ -57,6 +59,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             accounts::AccountsApi,
             health::HealthApi,
             catalogue::CatalogueApi,
+            stream::StreamApi,
             charts::ChartsApi,
             playlists::PlaylistsApi,
             playlist_history::PlaylistHistoryApi,
