@@ -266,14 +266,32 @@ async fn a_failing_cdn_is_a_502_with_the_url_as_fallback() {
 }
 
 #[tokio::test]
-async fn when_no_fresh_url_can_be_had_the_json_form_says_so() {
+async fn a_slow_cdn_is_a_503_with_the_url_as_fallback() {
+    let fake = FakeDeezer::start().await;
+    let app = spawn_app_with_deezer(&fake.base, &[("PLAYPOD_DEEZER_TIMEOUT_MS", "300")]).await;
+    let token = app.user("listener").await.access;
+    fake.fail_always("cdn", Fault::Delay(std::time::Duration::from_secs(10)));
+    let resp = stream(&app, TRACK, &token, None).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    let body = expect_error(resp, 503).await;
+    assert_eq!(body["fallback"], true);
+}
+
+/// Caches the track with a preview URL signed to expire at `exp`, then breaks the API.
+async fn deezer_down_with_preview_expiring_at(exp: u64) -> (FakeDeezer, TestApp, String) {
     let (fake, app, token) = deezer().await;
-    fake.sign_previews(&[unix_now() - 60]);
+    fake.sign_previews(&[exp]);
     let ok = app
         .get("/api/catalogue/tracks/3135556/", Some(&token))
         .await;
     assert_eq!(ok.status().as_u16(), 200);
     fake.fail_always("track/3135556", Fault::Status(500));
+    (fake, app, token)
+}
+
+#[tokio::test]
+async fn a_url_about_to_expire_is_the_fallback_when_no_fresh_one_can_be_had() {
+    let (fake, app, token) = deezer_down_with_preview_expiring_at(unix_now() + 10).await;
     let resp = app.get(&format!("{TRACK}?format=json"), Some(&token)).await;
     assert!(resp.headers().contains_key("retry-after"));
     let body = expect_error(resp, 503).await;
@@ -283,6 +301,18 @@ async fn when_no_fresh_url_can_be_had_the_json_form_says_so() {
     let audio = expect_error(stream(&app, TRACK, &token, None).await, 503).await;
     assert_eq!(audio["fallback"], true);
     assert_eq!(fake.hits("cdn"), 0);
+}
+
+#[tokio::test]
+async fn an_expired_url_is_no_fallback() {
+    let (_fake, app, token) = deezer_down_with_preview_expiring_at(unix_now() - 60).await;
+    let body = expect_error(
+        app.get(&format!("{TRACK}?format=json"), Some(&token)).await,
+        503,
+    )
+    .await;
+    assert_eq!(body["fallback"], false);
+    assert_eq!(body["preview_url"], Value::Null);
 }
 
 #[tokio::test]

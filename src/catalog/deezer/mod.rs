@@ -24,7 +24,6 @@ use super::{
 /// Deezer's largest page: lists are fetched whole once and sliced per request, so every
 /// `limit` shares one cache entry.
 const PAGE: &str = "100";
-const PAGE_LEN: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct DeezerConfig {
@@ -313,7 +312,7 @@ impl Catalog for DeezerCatalog {
     async fn search(&self, query: &str, limit: usize) -> CatalogResult<SearchResults> {
         let query = normalise_query(query);
         let key = format!("{limit}:{query}");
-        let limit = limit.min(PAGE_LEN).to_string();
+        let limit = limit.to_string();
         let fetch = async {
             let (tracks, artists, albums) = tokio::try_join!(
                 self.search_kind("search", &query, &limit, |v| wire::tracks(v, None)),

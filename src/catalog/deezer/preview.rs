@@ -33,7 +33,12 @@ fn expiry(url: &str) -> Option<u64> {
 }
 
 fn expired(url: &str, now_unix: u64) -> bool {
-    expiry(url).is_some_and(|exp| exp <= now_unix + EXPIRY_MARGIN_SECS)
+    expiry(url).is_some_and(|exp| exp <= now_unix)
+}
+
+/// Expired, or so close to it that it may lapse mid-stream: time for a fresh URL.
+fn expiring(url: &str, now_unix: u64) -> bool {
+    expired(url, now_unix + EXPIRY_MARGIN_SECS)
 }
 
 fn now_unix() -> u64 {
@@ -53,17 +58,18 @@ impl DeezerCatalog {
         if cached.preview.is_empty() {
             return Err(no_preview(id));
         }
-        if !expired(&cached.preview, now_unix()) {
+        if !expiring(&cached.preview, now_unix()) {
             return Ok(cached.preview.clone());
         }
         self.fresh_preview(id, &cached.preview).await
     }
 
-    /// Fetches the track again for a new preview URL; `stale` is the one in hand.
+    /// Fetches the track again for a new preview URL; `stale` is the one in hand, offered
+    /// as a fallback when no fresh one can be had, unless it has expired already.
     async fn fresh_preview(&self, id: CatalogId, stale: &str) -> Result<String, PreviewFailure> {
         let fallback = |cause| PreviewFailure {
             cause,
-            fallback_url: Some(stale.to_owned()),
+            fallback_url: (!expired(stale, now_unix())).then(|| stale.to_owned()),
         };
         let fresh = self
             .cached_track(id, true)
@@ -76,7 +82,7 @@ impl DeezerCatalog {
             return Err(no_preview(id));
         }
         // The cache answers a failing upstream with the copy it had: no fresher URL.
-        if expired(&fresh.preview, now_unix()) {
+        if expiring(&fresh.preview, now_unix()) {
             return Err(fallback(CatalogError::Unavailable {
                 retry_after_secs: 5,
             }));
@@ -204,13 +210,12 @@ mod tests {
     }
 
     #[test]
-    fn urls_expire_a_little_early_and_unsigned_ones_never() {
+    fn urls_are_renewed_a_little_before_they_expire_and_unsigned_ones_never() {
         assert!(expired(SIGNED, 1_700_000_000));
-        assert!(expired(SIGNED, 1_700_000_000 - EXPIRY_MARGIN_SECS));
-        assert!(!expired(SIGNED, 1_699_000_000));
-        assert!(!expired(
-            "https://cdns-preview-d.dzcdn.net/stream/c-1-5.mp3",
-            u64::MAX / 2
-        ));
+        assert!(!expired(SIGNED, 1_700_000_000 - 1));
+        assert!(expiring(SIGNED, 1_700_000_000 - EXPIRY_MARGIN_SECS));
+        assert!(!expiring(SIGNED, 1_699_000_000));
+        let unsigned = "https://cdns-preview-d.dzcdn.net/stream/c-1-5.mp3";
+        assert!(!expired(unsigned, u64::MAX / 2) && !expiring(unsigned, u64::MAX / 2));
     }
 }
