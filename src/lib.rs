@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod event_store;
+pub mod playlists;
 pub mod radio;
 pub mod read_models;
 pub mod request_context;

@@ -4,11 +4,15 @@ use std::sync::Arc;
 
 use projections::{
     Projection,
+    favorites::FavoritesProjection,
+    playlists::PlaylistsProjection,
     queue::{ListeningHistoryProjection, QueueProjection},
 };
 
 pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
+        Arc::new(PlaylistsProjection),
+        Arc::new(FavoritesProjection),
         Arc::new(QueueProjection),
         Arc::new(ListeningHistoryProjection),
     ]

@@ -51,8 +51,12 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
     let queue =
         CommandBus::with_snapshots(pool.clone(), projections.clone(), (), QUEUE_SNAPSHOT_EVERY);
+    let playlists = CommandBus::new(pool.clone(), projections.clone(), ());
+    let library = CommandBus::new(pool.clone(), projections.clone(), ());
     Ok(AppState {
         queue: Arc::new(queue),
+        playlists: Arc::new(playlists),
+        library: Arc::new(library),
         projections,
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use domain::queue::Queue;
+use domain::{library::Library, playlist::Playlist, queue::Queue};
 use projections::ProjectionEngine;
 use sqlx::PgPool;
 
@@ -23,6 +23,9 @@ pub struct AppState {
     pub media: MediaStore,
     pub projections: ProjectionEngine,
     pub queue: Arc<CommandBus<Queue>>,
+    pub playlists: Arc<CommandBus<Playlist>>,
+    /// Favorites: one `Library` per user, keyed by the user's id.
+    pub library: Arc<CommandBus<Library>>,
     /// The music catalog (Deezer through a cache, or the bundled offline one).
     pub catalog: Arc<dyn Catalog>,
     /// Preview audio, from the same adapter as `catalog`.

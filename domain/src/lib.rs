@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod ids;
+pub mod library;
+pub mod playlist;
 pub mod queue;
 pub mod track;
 

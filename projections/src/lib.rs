@@ -2,6 +2,8 @@
 //! same transaction as its rows, so every event is applied exactly once.
 
 pub mod engine;
+pub mod favorites;
+pub mod playlists;
 pub mod queue;
 pub mod stored_event;
 pub mod verify;

@@ -6,9 +6,12 @@ pub mod catalogue;
 pub mod charts;
 pub mod error;
 pub mod events;
+pub mod favorites;
 pub mod health;
 pub mod ids;
 pub mod middleware;
+pub mod playlist_history;
+pub mod playlists;
 pub mod queue;
 pub mod security;
 pub mod stream;
@@ -37,6 +40,12 @@ pub enum ApiTags {
     Queue,
     /// The event store in global order, for analysts.
     Events,
+    /// Playlists, their tracks and covers; only the owner changes a playlist.
+    Playlists,
+    /// Audit history of playlists, time travel and restore.
+    PlaylistHistory,
+    /// The caller's favorite tracks.
+    Favorites,
 }
 
 const DESCRIPTION: &str = include_str!("openapi_description.md");
@@ -49,6 +58,9 @@ type Apis = (
     charts::ChartsApi,
     queue::QueueApi,
     events::EventsApi,
+    playlists::PlaylistsApi,
+    playlist_history::PlaylistHistoryApi,
+    favorites::FavoritesApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -61,6 +73,9 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             charts::ChartsApi,
             queue::QueueApi,
             events::EventsApi,
+            playlists::PlaylistsApi,
+            playlist_history::PlaylistHistoryApi,
+            favorites::FavoritesApi,
         ),
         "PlayPod",
         env!("CARGO_PKG_VERSION"),

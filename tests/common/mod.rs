@@ -212,3 +212,70 @@ pub async fn expect_error(resp: Response, status: u16) -> Value {
     );
     body
 }
+
+impl TestApp {
+    /// `n` (at most 100) distinct track ids from the catalog's top chart.
+    pub async fn track_ids(&self, token: &str, n: usize) -> Vec<String> {
+        let chart: Value = self
+            .get(&format!("/api/charts/top/?limit={n}"), Some(token))
+            .await
+            .json()
+            .await
+            .expect("top chart");
+        let ids: Vec<String> = chart["tracks"]
+            .as_array()
+            .expect("chart tracks")
+            .iter()
+            .map(|t| t["id"].as_str().expect("track id").to_owned())
+            .collect();
+        assert_eq!(ids.len(), n, "the catalog has {n} chart tracks");
+        ids
+    }
+
+    /// What `playpod users grant-role EMAIL ROLE` does.
+    pub async fn grant_role(&self, email: &str, role: &str) {
+        assert!(
+            playpod::accounts::set_role(&self.state.pool, email, role, true)
+                .await
+                .expect("grant role"),
+            "no account {email}"
+        );
+    }
+
+    /// Creates a playlist owned by `token`'s user; returns its id.
+    pub async fn playlist(&self, token: &str, name: &str, is_public: bool) -> String {
+        let resp = self
+            .post(
+                "/api/playlists/playlists/",
+                Some(token),
+                &json!({"name": name, "is_public": is_public}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "create playlist {name}");
+        resp.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    /// Another PlayPod instance on the same database, as when several run behind a load
+    /// balancer: its commands race this one's in PostgreSQL, not in one process.
+    pub async fn second_instance(&self) -> TestApp {
+        let media = tempfile::tempdir().expect("media dir");
+        let database_url = self.state.settings.database_url.expose().to_owned();
+        let app = Application::build(test_settings(&database_url, media.path(), &[]))
+            .await
+            .expect("second instance builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            base,
+            client: Client::new(),
+            state,
+            _media: media,
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Queries on the `playlists`, `playlist_tracks` and `favorites` read models. Each list is
+//! one count and one page query, whatever the page size; queries that belong together
+//! read one snapshot.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::Page;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlaylistRow {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub cover_key: Option<String>,
+    pub track_count: i32,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PlaylistRow {
+    /// Another user's private playlist does not exist for the viewer.
+    pub fn visible_to(&self, viewer: Uuid) -> bool {
+        self.is_public || self.owner_id == viewer
+    }
+}
+
+/// A track in a playlist, with the metadata copied when it was added.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrackRow {
+    pub entry_id: Uuid,
+    pub track_id: i64,
+    pub position: i32,
+    pub title: String,
+    pub artist_id: i64,
+    pub artist_name: String,
+    pub album_title: String,
+    pub album_cover: String,
+    pub duration: i32,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A favorite track, with the metadata copied when it was added.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FavoriteRow {
+    pub entry_id: Uuid,
+    pub track_id: i64,
+    pub title: String,
+    pub artist_id: i64,
+    pub artist_name: String,
+    pub album_title: String,
+    pub album_cover: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A read-only transaction whose statements all see one snapshot, so a count and its page,
+/// or a playlist and its tracks, agree even while projectors write.
+async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cover_key, \
+     track_count, version, created_at, updated_at";
+
+/// Public playlists and the viewer's own, or with `mine` only the viewer's; newest first.
+pub async fn list_playlists(
+    pool: &PgPool,
+    viewer: Uuid,
+    mine: bool,
+    page: Page,
+) -> sqlx::Result<(Vec<PlaylistRow>, i64)> {
+    const VISIBLE: &str = "owner_id = $1 or (is_public and not $2)";
+    let mut tx = snapshot(pool).await?;
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) from playlists where {VISIBLE}"))
+        .bind(viewer)
+        .bind(mine)
+        .fetch_one(&mut *tx)
+        .await?;
+    let rows = sqlx::query_as(&format!(
+        "select {PLAYLIST_COLUMNS} from playlists where {VISIBLE}
+          order by created_at desc, id desc limit $3 offset $4"
+    ))
+    .bind(viewer)
+    .bind(mine)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((rows, total))
+}
+
+pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRow>> {
+    sqlx::query_as(&format!(
+        "select {PLAYLIST_COLUMNS} from playlists where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The playlist and its tracks in order, as of one moment.
+pub async fn playlist_with_tracks(
+    pool: &PgPool,
+    id: Uuid,
+) -> sqlx::Result<Option<(PlaylistRow, Vec<TrackRow>)>> {
+    let mut tx = snapshot(pool).await?;
+    let row: Option<PlaylistRow> = sqlx::query_as(&format!(
+        "select {PLAYLIST_COLUMNS} from playlists where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let tracks = sqlx::query_as(
+        "select entry_id, track_id, position, title, artist_id, artist_name, album_title,
+                album_cover, duration, added_at
+           from playlist_tracks where playlist_id = $1 order by position",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some((row, tracks)))
+}
+
+/// The user's favorites, newest first.
+pub async fn favorites(
+    pool: &PgPool,
+    user: Uuid,
+    page: Page,
+) -> sqlx::Result<(Vec<FavoriteRow>, i64)> {
+    let mut tx = snapshot(pool).await?;
+    let total: i64 = sqlx::query_scalar("select count(*) from favorites where user_id = $1")
+        .bind(user)
+        .fetch_one(&mut *tx)
+        .await?;
+    let rows = sqlx::query_as(
+        "select entry_id, track_id, title, artist_id, artist_name, album_title, album_cover,
+                added_at
+           from favorites where user_id = $1
+          order by event_position desc limit $2 offset $3",
+    )
+    .bind(user)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((rows, total))
+}
+
+/// How many of these entries the playlist holds.
+pub async fn entries_present(pool: &PgPool, playlist: Uuid, entries: &[Uuid]) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from playlist_tracks where playlist_id = $1 and entry_id = any($2)",
+    )
+    .bind(playlist)
+    .bind(entries)
+    .fetch_one(pool)
+    .await
+}
