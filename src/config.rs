@@ -1,6 +1,6 @@
 //! Typed settings, read once from the environment (and `.env` when present).
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use rand::RngCore;
 
@@ -45,6 +45,8 @@ pub struct Settings {
     /// `None` selects the bundled offline catalog.
     pub deezer_base_url: Option<String>,
     pub deezer_requests_per_window: u32,
+    /// Time limit of each request to Deezer.
+    pub deezer_timeout: Duration,
     pub media_dir: PathBuf,
     pub s3: Option<S3Settings>,
     pub max_upload_bytes: usize,
@@ -102,6 +104,11 @@ impl Settings {
                 .unwrap_or_default(),
             deezer_base_url: get("DEEZER_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             deezer_requests_per_window: parse_or(&get, "PLAYPOD_DEEZER_RATE_LIMIT", "50")?,
+            deezer_timeout: Duration::from_millis(parse_or(
+                &get,
+                "PLAYPOD_DEEZER_TIMEOUT_MS",
+                "10000",
+            )?),
             media_dir: get("PLAYPOD_MEDIA_DIR")
                 .unwrap_or_else(|| "media".into())
                 .into(),
@@ -216,6 +223,7 @@ mod tests {
         assert_eq!(s.allowed_hosts.unwrap(), vec!["a.example", "b.example"]);
         assert_eq!(s.bind.port(), 9000);
         assert_eq!(s.deezer_base_url.unwrap(), "http://127.0.0.1:9");
+        assert_eq!(s.deezer_timeout, Duration::from_secs(10));
         assert!(settings(&[("SECRET_KEY", "x"), ("PLAYPOD_BIND", "nope")]).is_err());
     }
 

@@ -12,10 +12,10 @@ use projections::{
 
 pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
-        Arc::new(QueueProjection),
-        Arc::new(ListeningHistoryProjection),
         Arc::new(PlaylistsProjection),
         Arc::new(FavoritesProjection),
+        Arc::new(QueueProjection),
+        Arc::new(ListeningHistoryProjection),
         Arc::new(TasteProjection),
     ]
 }

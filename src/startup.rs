@@ -46,7 +46,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     db::migrate(&pool).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
-    let catalog = catalog::from_settings(&settings);
+    let (catalog, previews) = catalog::from_settings(&settings);
     tracing::info!(catalog = catalog.name(), "music catalog ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
     let queue =
@@ -54,15 +54,16 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let playlists = CommandBus::new(pool.clone(), projections.clone(), ());
     let library = CommandBus::new(pool.clone(), projections.clone(), ());
     Ok(AppState {
+        queue: Arc::new(queue),
         playlists: Arc::new(playlists),
         library: Arc::new(library),
-        queue: Arc::new(queue),
         projections,
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
         media,
         catalog,
+        previews,
         settings: Arc::new(settings),
     })
 }

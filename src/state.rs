@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::{
     adapters::media_store::MediaStore,
     auth::{JwtKeys, LoginLimiter},
-    catalog::Catalog,
+    catalog::{Catalog, PreviewSource},
     commands::CommandBus,
     config::Settings,
 };
@@ -28,4 +28,6 @@ pub struct AppState {
     pub library: Arc<CommandBus<Library>>,
     /// The music catalog (Deezer through a cache, or the bundled offline one).
     pub catalog: Arc<dyn Catalog>,
+    /// Preview audio, from the same adapter as `catalog`.
+    pub previews: Arc<dyn PreviewSource>,
 }

@@ -152,7 +152,9 @@ async fn malformed_requests_get_json_errors() {
     expect_error(resp, 400).await;
 
     expect_error(app.get("/api/no/such/route/", None).await, 404).await;
-    expect_error(app.delete("/api/accounts/register/", None).await, 405).await;
+    let wrong_method = app.delete("/api/accounts/register/", None).await;
+    assert_eq!(wrong_method.headers()["allow"], "POST, OPTIONS");
+    expect_error(wrong_method, 405).await;
 
     let huge = "x".repeat(6 * 1024 * 1024);
     let resp = app

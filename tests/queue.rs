@@ -466,3 +466,98 @@ async fn play_recommendation_starts_radio_from_the_track() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn playing_a_playlist_from_a_position_with_shuffle() {
+    let app = spawn_app().await;
+    let owner = app.user("curator").await;
+    let fan = app.user("fanatic").await;
+    let private = app.playlist(&owner.access, "Mine", false).await;
+    let public = app.playlist(&owner.access, "Ours", true).await;
+    let ids: Vec<String> = (3135553..=3135566u64).map(|id| id.to_string()).collect();
+    let added = app
+        .post(
+            &format!("/api/playlists/playlists/{public}/add_tracks/"),
+            Some(&owner.access),
+            &json!({"tracks": ids}),
+        )
+        .await;
+    assert!(added.status().is_success());
+
+    let t = Some(fan.access.as_str());
+    let started = body(
+        app.post(
+            &format!("/api/playlists/playlists/{public}/play/"),
+            t,
+            &json!({"position": 3, "shuffle": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(started["message"], "Playlist added to queue");
+    assert_eq!(
+        started["queue_length"], 11,
+        "the playlist from the 4th track on"
+    );
+    assert_eq!(
+        started["current_track"]["track_id"], "3135556",
+        "the chosen track plays first"
+    );
+    let queued = body(app.get("/api/playlists/queue/tracks/", t).await).await;
+    let mut rest: Vec<u64> = queued.as_array().unwrap()[1..]
+        .iter()
+        .map(|e| e["track_id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    rest.sort();
+    assert_eq!(rest, (3135557..=3135566).collect::<Vec<_>>());
+
+    let plain = body(
+        app.post(
+            &format!("/api/playlists/playlists/{public}/play/"),
+            t,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(plain["current_track"]["track_id"], "3135553");
+    assert_eq!(plain["queue_length"], 14);
+
+    expect_error(
+        app.post(
+            &format!("/api/playlists/playlists/{private}/play/"),
+            t,
+            &json!({}),
+        )
+        .await,
+        404,
+    )
+    .await;
+    expect_error(
+        app.post(
+            &format!("/api/playlists/playlists/{public}/play/"),
+            t,
+            &json!({"position": 14}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    expect_error(
+        app.post("/api/playlists/playlists/3135553/play/", t, &json!({}))
+            .await,
+        400,
+    )
+    .await;
+    let empty = app.playlist(&fan.access, "Empty", false).await;
+    expect_error(
+        app.post(
+            &format!("/api/playlists/playlists/{empty}/play/"),
+            t,
+            &json!({}),
+        )
+        .await,
+        400,
+    )
+    .await;
+}

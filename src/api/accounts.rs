@@ -64,6 +64,7 @@ struct Profile {
     email: String,
     bio: String,
     /// URL of the avatar image, or null when none was uploaded.
+    #[oai(nullable)]
     avatar: Option<String>,
     roles: Vec<String>,
     created_at: DateTime<Utc>,
@@ -72,6 +73,7 @@ struct Profile {
 #[derive(Object)]
 struct ProfileUpdate {
     /// At most 1000 characters.
+    #[oai(nullable)]
     bio: Option<String>,
 }
 

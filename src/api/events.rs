@@ -29,8 +29,10 @@ struct Event {
     event_type: String,
     event_version: String,
     /// The user whose command wrote the event.
+    #[oai(nullable)]
     actor: Option<String>,
     /// The HTTP request that wrote the event.
+    #[oai(nullable)]
     request_id: Option<String>,
     /// The event as stored, tagged with its type.
     payload: serde_json::Value,

@@ -1,6 +1,7 @@
 //! The HTTP layer: one poem-openapi impl per resource, shared error and security types.
 
 pub mod accounts;
+pub mod allowed_methods;
 pub mod catalogue;
 pub mod charts;
 pub mod error;
@@ -14,10 +15,11 @@ pub mod playlists;
 pub mod queue;
 pub mod recommendations;
 pub mod security;
+pub mod stream;
 pub mod uploads;
 
 use poem::{
-    Endpoint, EndpointExt, Route, get,
+    Endpoint, EndpointExt, IntoResponse, Route, get,
     http::Method,
     middleware::{Cors, NormalizePath, TrailingSlash},
 };
@@ -55,6 +57,7 @@ type Apis = (
     accounts::AccountsApi,
     health::HealthApi,
     catalogue::CatalogueApi,
+    stream::StreamApi,
     charts::ChartsApi,
     queue::QueueApi,
     events::EventsApi,
@@ -70,6 +73,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             accounts::AccountsApi,
             health::HealthApi,
             catalogue::CatalogueApi,
+            stream::StreamApi,
             charts::ChartsApi,
             queue::QueueApi,
             events::EventsApi,
@@ -110,6 +114,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .allow_headers(["authorization", "content-type", "if-match", "x-request-id"])
         .expose_headers(["x-request-id", "etag", "retry-after"]);
     let allowed_hosts = settings.allowed_hosts.clone();
+    let allowed = std::sync::Arc::new(allowed_methods::AllowedMethods::from_spec(&service.spec()));
     Route::new()
         .nest("/", service)
         .at("/api/openapi.json", spec)
@@ -127,6 +132,23 @@ pub fn routes(state: AppState) -> impl Endpoint {
                     return Err(error::ApiError::bad_request("this Host is not allowed").into());
                 }
                 next.call(req).await
+            }
+        })
+        .around(move |next, req| {
+            let allowed = allowed.clone();
+            async move {
+                let path = req.uri().path().to_owned();
+                let mut resp = match next.call(req).await {
+                    Ok(resp) => resp.into_response(),
+                    Err(err) => error::render_any_error(err).await,
+                };
+                if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+                    && let Some(allow) = allowed.for_path(&path)
+                    && let Ok(value) = poem::http::HeaderValue::from_str(allow)
+                {
+                    resp.headers_mut().insert(poem::http::header::ALLOW, value);
+                }
+                Ok(resp)
             }
         })
         .around(middleware::trace_request)

@@ -2,7 +2,8 @@
 //! Changes are commands on the playlist's aggregate; answers come from the read model,
 //! which already shows the change (the command bus waits for it).
 
-use std::borrow::Cow;
+mod bodies;
+mod track_id;
 
 use chrono::{DateTime, Utc};
 use domain::{
@@ -15,11 +16,9 @@ use domain::{
 use futures::future::try_join_all;
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Multipart, Object, OpenApi,
+    OpenApi,
     param::{Header, Path, Query},
     payload::Json,
-    registry::{MetaSchema, MetaSchemaRef},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type, multipart::Upload},
 };
 use uuid::Uuid;
 
@@ -34,7 +33,7 @@ use crate::{
     catalog::{GenreId, Track},
     playlists::{
         Page,
-        queries::{self, PlaylistRow, TrackRow},
+        queries::{self, PlaylistRow},
         time_travel::Until,
     },
     state::AppState,
@@ -46,310 +45,17 @@ const MAX_TRACKS_PER_REQUEST: usize = 100;
 const GENERATED_TRACKS: usize = 20;
 const DEFAULT_PAGE_SIZE: u32 = 50;
 
+use bodies::{
+    AddTrackRequest, AddTrackResponse, AddTracksRequest, AddTracksResponse, AddedTrackInfo,
+    CoverResponse, CoverUpload, CoverUploaded, CreatePlaylistRequest, CreateResponse,
+    CreatedPlaylist, DeleteResponse, GenerateRequest, GenerateResponse, GeneratedPlaylist,
+    ListResponse, MoveTrackRequest, PlaylistSummary, RemoveTrackResponse, TrackAdded, TracksAdded,
+    UpdatePlaylistRequest, UpdateResponse, UpdatedPlaylist,
+};
+pub(super) use bodies::{Message, PlaylistDetail, PlaylistResponse, PlaylistTrack};
+pub(super) use track_id::{TrackIdInput, parse_track_id};
+
 pub struct PlaylistsApi;
-
-/// A catalog (Deezer) track id as the body sent it: a string or a number. Parsed into a
-/// `CatalogId` by the handler, so a UUID or junk gets a 400 naming the field.
-#[derive(Debug, Clone)]
-pub(super) enum TrackIdInput {
-    Number(u64),
-    Text(String),
-}
-
-impl Type for TrackIdInput {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "TrackId".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        let as_text = MetaSchema::new("string");
-        let as_number = MetaSchema::new_with_format("integer", "int64");
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            description: Some(
-                "A catalog (Deezer) track id: a positive integer, as a string or a number.",
-            ),
-            one_of: vec![
-                MetaSchemaRef::Inline(Box::new(as_text)),
-                MetaSchemaRef::Inline(Box::new(as_number)),
-            ],
-            ..MetaSchema::ANY
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
-
-impl ParseFromJSON for TrackIdInput {
-    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
-        match value {
-            Some(serde_json::Value::String(text)) => Ok(Self::Text(text)),
-            Some(serde_json::Value::Number(n)) => n
-                .as_u64()
-                .map(Self::Number)
-                .ok_or_else(|| ParseError::custom("a track id is a positive integer")),
-            other => Err(ParseError::expected_type(other.unwrap_or_default())),
-        }
-    }
-}
-
-impl ToJSON for TrackIdInput {
-    fn to_json(&self) -> Option<serde_json::Value> {
-        Some(match self {
-            Self::Number(n) => (*n).into(),
-            Self::Text(text) => text.as_str().into(),
-        })
-    }
-}
-
-impl TrackIdInput {
-    /// The id, or a 400 naming `field` (a UUID here gets a message saying so).
-    pub(super) fn parse(&self, field: &str) -> ApiResult<CatalogId> {
-        match self {
-            Self::Number(n) => {
-                CatalogId::new(*n).map_err(|e| ApiError::validation(field, e.to_string()))
-            }
-            Self::Text(text) => parse_track_id(text, field),
-        }
-    }
-}
-
-/// A track id from a query parameter, or a 400 naming `field`.
-pub(super) fn parse_track_id(raw: &str, field: &str) -> ApiResult<CatalogId> {
-    raw.parse()
-        .map_err(|e: domain::IdError| ApiError::validation(field, e.to_string()))
-}
-
-#[derive(Object)]
-struct CreatePlaylistRequest {
-    /// 1 to 100 characters (trimmed).
-    name: String,
-    /// At most 1000 characters (default empty).
-    #[oai(default)]
-    description: String,
-    /// Default false: a new playlist is private until made public.
-    #[oai(default)]
-    is_public: bool,
-}
-
-#[derive(Object)]
-struct UpdatePlaylistRequest {
-    name: Option<String>,
-    description: Option<String>,
-    is_public: Option<bool>,
-}
-
-#[derive(Object)]
-struct AddTrackRequest {
-    track_id: TrackIdInput,
-}
-
-#[derive(Object)]
-struct AddTracksRequest {
-    /// 1 to 100 catalog track ids.
-    tracks: Vec<TrackIdInput>,
-}
-
-#[derive(Object)]
-struct MoveTrackRequest {
-    track_id: TrackIdInput,
-    /// The new position, from 0.
-    position: u32,
-}
-
-#[derive(Object)]
-struct GenerateRequest {
-    /// The genre's name (e.g. "Rock"), used when `genre_id` is absent.
-    genre: String,
-    /// The genre's catalog id; takes precedence over `genre`.
-    genre_id: Option<u64>,
-    /// Default: "<genre> Mix".
-    name: Option<String>,
-}
-
-#[derive(Multipart)]
-struct CoverUpload {
-    /// PNG, JPEG, WebP or GIF (judged by content), at most 5 MB.
-    cover_image: Upload,
-}
-
-#[derive(Object)]
-struct PlaylistSummary {
-    id: Uuid,
-    name: String,
-    description: String,
-    /// URL of the cover image, or null.
-    cover_image: Option<String>,
-    is_public: bool,
-    track_count: u32,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(Object)]
-pub(super) struct PlaylistTrack {
-    /// This entry's id.
-    pub id: Uuid,
-    pub track_id: String,
-    pub artist_id: String,
-    pub track_title: String,
-    pub artist_name: String,
-    pub album_title: String,
-    pub album_cover: String,
-    /// Seconds.
-    pub duration: u32,
-    /// From 0, dense.
-    pub position: u32,
-    pub added_at: DateTime<Utc>,
-}
-
-#[derive(Object)]
-pub(super) struct PlaylistDetail {
-    pub id: Uuid,
-    pub name: String,
-    pub description: String,
-    pub cover_image: Option<String>,
-    pub is_public: bool,
-    pub track_count: u32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub tracks: Vec<PlaylistTrack>,
-}
-
-#[derive(Object)]
-struct CreatedPlaylist {
-    id: Uuid,
-    name: String,
-    description: String,
-    is_public: bool,
-    created_at: DateTime<Utc>,
-}
-
-#[derive(Object)]
-struct UpdatedPlaylist {
-    id: Uuid,
-    name: String,
-    description: String,
-    is_public: bool,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(Object)]
-struct AddedTrackInfo {
-    /// The new entry's id.
-    id: Uuid,
-    track_id: String,
-    track_title: String,
-    artist_name: String,
-}
-
-#[derive(Object)]
-struct TrackAdded {
-    message: String,
-    track_info: AddedTrackInfo,
-}
-
-#[derive(Object)]
-struct TracksAdded {
-    /// Tracks newly added (those already in the playlist are skipped).
-    added_count: u32,
-    /// Distinct tracks named in the request.
-    total: u32,
-}
-
-#[derive(Object)]
-pub(super) struct Message {
-    pub message: String,
-}
-
-#[derive(Object)]
-struct CoverUploaded {
-    cover_url: String,
-}
-
-#[derive(Object)]
-struct GeneratedPlaylist {
-    id: Uuid,
-    name: String,
-    description: String,
-    track_count: u32,
-    /// The genre's name in the catalog.
-    genre: String,
-}
-
-#[derive(ApiResponse)]
-enum ListResponse {
-    /// The page of playlists; `X-Total-Count` is the number across all pages.
-    #[oai(status = 200)]
-    Ok(
-        Json<Vec<PlaylistSummary>>,
-        #[oai(header = "X-Total-Count")] i64,
-    ),
-}
-
-#[derive(ApiResponse)]
-pub(super) enum PlaylistResponse {
-    /// The playlist; `ETag` is its version, for `If-Match`.
-    #[oai(status = 200)]
-    Ok(Json<PlaylistDetail>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum CreateResponse {
-    #[oai(status = 201)]
-    Created(Json<CreatedPlaylist>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum UpdateResponse {
-    #[oai(status = 200)]
-    Ok(Json<UpdatedPlaylist>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum DeleteResponse {
-    #[oai(status = 204)]
-    Deleted,
-}
-
-#[derive(ApiResponse)]
-enum AddTrackResponse {
-    #[oai(status = 201)]
-    Created(Json<TrackAdded>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum AddTracksResponse {
-    #[oai(status = 200)]
-    Ok(Json<TracksAdded>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum RemoveTrackResponse {
-    #[oai(status = 200)]
-    Ok(Json<Message>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum CoverResponse {
-    #[oai(status = 200)]
-    Ok(Json<CoverUploaded>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-enum GenerateResponse {
-    #[oai(status = 201)]
-    Created(Json<GeneratedPlaylist>, #[oai(header = "ETag")] String),
-}
 
 impl From<InvalidValue> for ApiError {
     fn from(err: InvalidValue) -> Self {
@@ -380,7 +86,7 @@ impl From<PlaylistError> for ApiError {
     }
 }
 
-pub(super) fn parse_playlist_id(raw: &str) -> ApiResult<PlaylistId> {
+pub(crate) fn parse_playlist_id(raw: &str) -> ApiResult<PlaylistId> {
     Ok(raw.parse::<PlaylistId>()?)
 }
 
@@ -479,38 +185,6 @@ pub(super) async fn detail(
         }),
         etag(version),
     ))
-}
-
-impl From<PlaylistRow> for PlaylistSummary {
-    fn from(row: PlaylistRow) -> Self {
-        Self {
-            id: row.id,
-            cover_image: row.cover_key.as_deref().map(uploads::media_url),
-            name: row.name,
-            description: row.description,
-            is_public: row.is_public,
-            track_count: row.track_count.max(0) as u32,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-impl From<TrackRow> for PlaylistTrack {
-    fn from(row: TrackRow) -> Self {
-        Self {
-            id: row.entry_id,
-            track_id: row.track_id.to_string(),
-            artist_id: row.artist_id.to_string(),
-            track_title: row.title,
-            artist_name: row.artist_name,
-            album_title: row.album_title,
-            album_cover: row.album_cover,
-            duration: row.duration.max(0) as u32,
-            position: row.position.max(0) as u32,
-            added_at: row.added_at,
-        }
-    }
 }
 
 /// The catalog's current metadata for each track, in order; an unknown id is a 404

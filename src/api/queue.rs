@@ -2,11 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    CatalogId,
+    CatalogId, TrackSnapshot,
     queue::{PlaySource, QueueCommand, QueueError},
 };
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 use projections::queue::{self as views, QueueEntryView};
 use uuid::Uuid;
 
@@ -14,10 +18,14 @@ use super::{
     ApiTags,
     error::{ApiError, ApiResult},
     ids::CatalogRef,
-    playlists::Message,
+    playlists::{Message, parse_playlist_id},
     security::BearerAuth,
 };
-use crate::{radio, state::AppState};
+use crate::{
+    playlists::{self, queries::TrackRow},
+    radio,
+    state::AppState,
+};
 
 pub struct QueueApi;
 
@@ -26,20 +34,25 @@ struct QueueInfo {
     /// The queue's id: one queue per user, so it is the user's id.
     id: Uuid,
     /// The current track, or null when nothing is playing.
+    #[oai(nullable)]
     current_track_id: Option<String>,
+    #[oai(nullable)]
     current_position: Option<i32>,
     track_count: i32,
     /// True once the queue has run into radio mode.
     is_radio_mode: bool,
     /// Null for a queue never used.
+    #[oai(nullable)]
     updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Object)]
 struct QueueUpdate {
     /// Make this track current (the first entry with it, or the one at `current_position`).
+    #[oai(nullable)]
     current_track_id: Option<CatalogRef>,
     /// Make the entry at this position current.
+    #[oai(nullable)]
     current_position: Option<i64>,
 }
 
@@ -101,6 +114,14 @@ struct Moved {
 }
 
 #[derive(Object)]
+struct PlayPlaylistRequest {
+    /// The position (0-based) of the track to start from; 0 when absent.
+    position: Option<i64>,
+    /// Shuffle the tracks after the chosen one.
+    shuffle: Option<bool>,
+}
+
+#[derive(Object)]
 struct PositionRequest {
     position: i64,
 }
@@ -143,7 +164,7 @@ struct PlayHistoryEntry {
 }
 
 #[derive(Object)]
-struct History {
+struct PlayHistory {
     history: Vec<PlayHistoryEntry>,
     /// All plays of the user, whatever the page.
     count: i64,
@@ -213,7 +234,7 @@ enum StreamResponse {
 #[derive(ApiResponse)]
 enum HistoryResponse {
     #[oai(status = 200)]
-    Ok(Json<History>),
+    Ok(Json<PlayHistory>),
 }
 
 impl From<QueueError> for ApiError {
@@ -244,6 +265,21 @@ fn queue_track(e: QueueEntryView) -> QueueTrack {
         duration: e.duration,
         position: e.position,
     }
+}
+
+/// A playlist track as the queue stores it: the metadata captured when it was added.
+fn snapshot_of(row: TrackRow) -> ApiResult<TrackSnapshot> {
+    let id = |raw: i64| CatalogId::new(raw as u64).map_err(ApiError::internal);
+    Ok(TrackSnapshot {
+        track_id: id(row.track_id)?,
+        title: row.title,
+        artist_id: id(row.artist_id)?,
+        artist_name: row.artist_name,
+        album_id: None,
+        album_title: row.album_title,
+        album_cover: row.album_cover,
+        duration: row.duration.max(0) as u32,
+    })
 }
 
 fn position(raw: i64) -> ApiResult<usize> {
@@ -581,6 +617,53 @@ impl QueueApi {
         })))
     }
 
+    /// Play a playlist: the queue becomes its tracks from `position` on (shuffled after the
+    /// chosen track with `shuffle`), and the chosen track plays. Works for the caller's
+    /// playlists and other users' public ones; another user's private playlist is 404.
+    #[oai(
+        path = "/api/playlists/playlists/:id/play/",
+        method = "post",
+        operation_id = "play_playlist"
+    )]
+    async fn play_playlist(
+        &self,
+        Data(state): Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<PlayPlaylistRequest>,
+    ) -> ApiResult<PlayStartedResponse> {
+        let user = auth.user().id;
+        let playlist_id = parse_playlist_id(&id)?;
+        let (playlist, tracks) =
+            playlists::queries::playlist_with_tracks(&state.pool, playlist_id.uuid())
+                .await?
+                .filter(|(p, _)| p.visible_to(user))
+                .ok_or_else(|| ApiError::not_found("no such playlist"))?;
+        if tracks.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "playlist {} has no tracks to play",
+                playlist.id
+            )));
+        }
+        let start = position(body.position.unwrap_or(0))?;
+        let tracks = tracks
+            .into_iter()
+            .map(snapshot_of)
+            .collect::<ApiResult<Vec<_>>>()?;
+        let source = PlaySource::Playlist { playlist_id };
+        let shuffle = body.shuffle.unwrap_or(false);
+        play_tracks(
+            state,
+            user,
+            tracks,
+            start,
+            shuffle,
+            source,
+            "Playlist added to queue",
+        )
+        .await
+    }
+
     /// Start radio mode from a track: it plays now, followed by related tracks; `next`
     /// keeps adding more at the end.
     #[oai(
@@ -646,7 +729,7 @@ impl QueueApi {
                 played_at: h.played_at,
             })
             .collect();
-        Ok(HistoryResponse::Ok(Json(History { history, count })))
+        Ok(HistoryResponse::Ok(Json(PlayHistory { history, count })))
     }
 }
 

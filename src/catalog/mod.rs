@@ -2,7 +2,9 @@
 //! cache) and `bundled` (an offline catalog shipped with PlayPod, the default).
 
 pub mod bundled;
+pub mod deezer;
 pub mod model;
+pub mod preview;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use domain::{CatalogId, TrackSnapshot};
 pub use model::{
     Album, AlbumRef, Artist, ArtistRef, Genre, GenreId, GenreIdError, SearchResults, Track,
 };
+pub use preview::PreviewSource;
 
 use crate::config::Settings;
 
@@ -27,11 +30,8 @@ pub enum CatalogError {
 }
 
 impl CatalogError {
-    pub fn not_found(kind: &'static str, id: impl Into<u64>) -> Self {
-        Self::NotFound {
-            kind,
-            id: id.into(),
-        }
+    pub fn not_found(kind: &'static str, id: u64) -> Self {
+        Self::NotFound { kind, id }
     }
 }
 
@@ -79,8 +79,22 @@ impl Track {
     }
 }
 
-/// The catalog for these settings. Until the Deezer adapter lands this is always the
-/// bundled offline catalog.
-pub fn from_settings(_settings: &Settings) -> Arc<dyn Catalog> {
-    Arc::new(bundled::BundledCatalog::load())
+/// The catalog the settings ask for: Deezer when `DEEZER_BASE_URL` is set, otherwise the
+/// bundled offline catalog; the one adapter serves both ports.
+pub fn from_settings(settings: &Settings) -> (Arc<dyn Catalog>, Arc<dyn PreviewSource>) {
+    match &settings.deezer_base_url {
+        Some(base_url) => ports(deezer::DeezerCatalog::new(deezer::DeezerConfig {
+            requests_per_window: settings.deezer_requests_per_window,
+            timeout: settings.deezer_timeout,
+            ..deezer::DeezerConfig::new(base_url.clone())
+        })),
+        None => ports(bundled::BundledCatalog::load()),
+    }
+}
+
+fn ports<C: Catalog + PreviewSource + 'static>(
+    adapter: C,
+) -> (Arc<dyn Catalog>, Arc<dyn PreviewSource>) {
+    let adapter = Arc::new(adapter);
+    (adapter.clone(), adapter)
 }

@@ -1,7 +1,9 @@
 //! Test helpers: each test gets its own database and a server on a free port.
 #![allow(dead_code)]
 
+pub mod fake_deezer;
 pub mod process;
+pub mod tcp_proxy;
 
 use std::collections::HashMap;
 
@@ -78,6 +80,17 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         state,
         _media: media,
     }
+}
+
+/// A server whose catalog is the Deezer API at `base` (a `FakeDeezer`, or a refused
+/// port), with a 1-second upstream time limit unless `extra` says otherwise.
+pub async fn spawn_app_with_deezer(base: &str, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("DEEZER_BASE_URL", base),
+        ("PLAYPOD_DEEZER_TIMEOUT_MS", "1000"),
+    ];
+    vars.extend_from_slice(extra);
+    spawn_app_with(&vars).await
 }
 
 fn init() {

@@ -107,10 +107,12 @@ impl Projection for QueueProjection {
                 insert_entries(conn, user, 0, &entries).await?;
                 let radio = matches!(source, domain::queue::PlaySource::Radio { .. });
                 sqlx::query(
-                    "update queues set current_position = null, is_radio = $2 where user_id = $1",
+                    "update queues set current_position = null, is_radio = $2, track_count = $3
+                      where user_id = $1",
                 )
                 .bind(user)
                 .bind(radio)
+                .bind(entries.len() as i32)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -119,24 +121,27 @@ impl Projection for QueueProjection {
                 insert_entries(conn, user, position, std::slice::from_ref(&entry)).await?;
                 for_user_n(
                     conn,
-                    "update queues set current_position = current_position + 1
-                      where user_id = $1 and current_position >= $2",
+                    "update queues set track_count = track_count + 1,
+                            current_position = case when current_position >= $2
+                                                    then current_position + 1 else current_position end
+                      where user_id = $1",
                     user,
                     position as i64,
                 )
                 .await?;
             }
             QueueEvent::RadioTracksAppended { entries } => {
-                let count: i64 =
-                    sqlx::query_scalar("select count(*) from queue_entries where user_id = $1")
+                let count: i32 =
+                    sqlx::query_scalar("select track_count from queues where user_id = $1")
                         .bind(user)
                         .fetch_one(&mut *conn)
                         .await?;
-                insert_entries(conn, user, count as usize, &entries).await?;
-                for_user(
+                insert_entries(conn, user, count.max(0) as usize, &entries).await?;
+                for_user_n(
                     conn,
-                    "update queues set is_radio = true where user_id = $1",
+                    "update queues set is_radio = true, track_count = track_count + $2 where user_id = $1",
                     user,
+                    entries.len() as i64,
                 )
                 .await?;
             }
@@ -158,7 +163,9 @@ impl Projection for QueueProjection {
                 .await?;
                 for_user_n(
                     conn,
-                    "update queues set current_position = greatest(current_position - $2, 0) where user_id = $1",
+                    "update queues set current_position = greatest(current_position - $2, 0),
+                            track_count = greatest(track_count - $2, 0)
+                      where user_id = $1",
                     user,
                     n,
                 )
@@ -187,14 +194,16 @@ impl Projection for QueueProjection {
             }
             QueueEvent::QueueCleared => {
                 for_user(conn, "delete from queue_entries where user_id = $1", user).await?;
-                for_user(conn, "update queues set current_position = null, is_radio = false where user_id = $1", user)
+                for_user(
+                    conn,
+                    "update queues set current_position = null, is_radio = false, track_count = 0
+                      where user_id = $1",
+                    user,
+                )
                 .await?;
             }
             QueueEvent::TrackPlayed { .. } => {}
         }
-        for_user(conn, "update queues set track_count = (select count(*) from queue_entries where user_id = $1)
-              where user_id = $1", user)
-        .await?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 mod data;
 #[cfg(test)]
 mod generate;
+mod tone;
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +15,7 @@ use domain::CatalogId;
 use self::data::CatalogData;
 use super::{
     Album, Artist, Catalog, CatalogError, CatalogResult, Genre, GenreId, SearchResults, Track,
+    preview::{ByteRange, ContentRange, PreviewAudio, PreviewError, PreviewFailure, PreviewSource},
 };
 
 pub struct BundledCatalog {
@@ -323,6 +325,41 @@ impl Catalog for BundledCatalog {
     }
 }
 
+/// The bundled catalog has no real audio: it serves a generated preview per track.
+#[async_trait]
+impl PreviewSource for BundledCatalog {
+    async fn preview_url(&self, id: CatalogId) -> Result<String, PreviewFailure> {
+        Ok(self.get_track(id)?.preview.clone())
+    }
+
+    async fn open_preview(
+        &self,
+        id: CatalogId,
+        range: Option<ByteRange>,
+    ) -> Result<PreviewAudio, PreviewError> {
+        self.get_track(id)?;
+        let (start, end) = match range {
+            None => (0, tone::LEN - 1),
+            Some(range) => range
+                .resolve(tone::LEN)
+                .ok_or(PreviewError::RangeNotSatisfiable {
+                    total: Some(tone::LEN),
+                })?,
+        };
+        let content_range = range.map(|_| ContentRange {
+            start,
+            end,
+            total: Some(tone::LEN),
+        });
+        Ok(PreviewAudio {
+            content_type: tone::CONTENT_TYPE.into(),
+            content_length: Some(end - start + 1),
+            content_range,
+            body: tone::stream(id.get(), start, end),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +486,43 @@ mod tests {
         let releases = c.new_releases(5).await.unwrap();
         let dates: Vec<_> = releases.iter().map(|a| a.release_date.clone()).collect();
         assert!(dates.windows(2).all(|w| w[0] >= w[1]));
+    }
+
+    #[tokio::test]
+    async fn previews_are_generated_whole_or_by_range() {
+        let c = catalog();
+        assert_eq!(
+            c.preview_url(id(3135556)).await.unwrap(),
+            "/api/catalogue/stream/3135556/"
+        );
+        let whole = c.open_preview(id(3135556), None).await.unwrap();
+        assert_eq!(whole.content_type, "audio/wav");
+        assert_eq!(whole.content_length, Some(tone::LEN));
+        assert_eq!(whole.content_range, None);
+        let part = c
+            .open_preview(id(3135556), Some(ByteRange::Last(100)))
+            .await
+            .unwrap();
+        assert_eq!(part.content_length, Some(100));
+        assert_eq!(
+            part.content_range.unwrap().to_string(),
+            format!("bytes {}-{}/{}", tone::LEN - 100, tone::LEN - 1, tone::LEN)
+        );
+        assert_eq!(
+            c.open_preview(id(3135556), Some(ByteRange::From(tone::LEN)))
+                .await
+                .err(),
+            Some(PreviewError::RangeNotSatisfiable {
+                total: Some(tone::LEN)
+            })
+        );
+        assert!(matches!(
+            c.open_preview(id(1), None).await.err(),
+            Some(PreviewError::Failed(PreviewFailure {
+                cause: CatalogError::NotFound { kind: "track", .. },
+                ..
+            }))
+        ));
     }
 
     #[tokio::test]

@@ -1,0 +1,265 @@
+//! The playlists API's request and response bodies, named and shaped as in the contract.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{ApiResponse, Multipart, Object, payload::Json, types::multipart::Upload};
+use uuid::Uuid;
+
+use super::TrackIdInput;
+use crate::{
+    api::uploads,
+    playlists::queries::{PlaylistRow, TrackRow},
+};
+
+#[derive(Object)]
+pub(crate) struct CreatePlaylistRequest {
+    /// 1 to 100 characters (trimmed).
+    pub name: String,
+    /// At most 1000 characters (default empty).
+    #[oai(default)]
+    pub description: String,
+    /// Default false: a new playlist is private until made public.
+    #[oai(default)]
+    pub is_public: bool,
+}
+
+#[derive(Object)]
+pub(crate) struct UpdatePlaylistRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub is_public: Option<bool>,
+}
+
+#[derive(Object)]
+pub(crate) struct AddTrackRequest {
+    pub track_id: TrackIdInput,
+}
+
+#[derive(Object)]
+pub(crate) struct AddTracksRequest {
+    /// 1 to 100 catalog track ids.
+    pub tracks: Vec<TrackIdInput>,
+}
+
+#[derive(Object)]
+pub(crate) struct MoveTrackRequest {
+    pub track_id: TrackIdInput,
+    /// The new position, from 0.
+    pub position: u32,
+}
+
+#[derive(Object)]
+pub(crate) struct GenerateRequest {
+    /// The genre's name (e.g. "Rock"), used when `genre_id` is absent.
+    pub genre: String,
+    /// The genre's catalog id; takes precedence over `genre`.
+    pub genre_id: Option<u64>,
+    /// Default: "<genre> Mix".
+    pub name: Option<String>,
+}
+
+#[derive(Multipart)]
+pub(crate) struct CoverUpload {
+    /// PNG, JPEG, WebP or GIF (judged by content), at most 5 MB.
+    pub cover_image: Upload,
+}
+
+#[derive(Object)]
+pub(crate) struct PlaylistSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    /// URL of the cover image, or null.
+    pub cover_image: Option<String>,
+    pub is_public: bool,
+    pub track_count: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub(crate) struct PlaylistTrack {
+    /// This entry's id.
+    pub id: Uuid,
+    pub track_id: String,
+    pub artist_id: String,
+    pub track_title: String,
+    pub artist_name: String,
+    pub album_title: String,
+    pub album_cover: String,
+    /// Seconds.
+    pub duration: u32,
+    /// From 0, dense.
+    pub position: u32,
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub(crate) struct PlaylistDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub cover_image: Option<String>,
+    pub is_public: bool,
+    pub track_count: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub tracks: Vec<PlaylistTrack>,
+}
+
+#[derive(Object)]
+pub(crate) struct CreatedPlaylist {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub(crate) struct UpdatedPlaylist {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub(crate) struct AddedTrackInfo {
+    /// The new entry's id.
+    pub id: Uuid,
+    pub track_id: String,
+    pub track_title: String,
+    pub artist_name: String,
+}
+
+#[derive(Object)]
+pub(crate) struct TrackAdded {
+    pub message: String,
+    pub track_info: AddedTrackInfo,
+}
+
+#[derive(Object)]
+pub(crate) struct TracksAdded {
+    /// Tracks newly added (those already in the playlist are skipped).
+    pub added_count: u32,
+    /// Distinct tracks named in the request.
+    pub total: u32,
+}
+
+#[derive(Object)]
+pub(crate) struct Message {
+    pub message: String,
+}
+
+#[derive(Object)]
+pub(crate) struct CoverUploaded {
+    pub cover_url: String,
+}
+
+#[derive(Object)]
+pub(crate) struct GeneratedPlaylist {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub track_count: u32,
+    /// The genre's name in the catalog.
+    pub genre: String,
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ListResponse {
+    /// The page of playlists; `X-Total-Count` is the number across all pages.
+    #[oai(status = 200)]
+    Ok(
+        Json<Vec<PlaylistSummary>>,
+        #[oai(header = "X-Total-Count")] i64,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum PlaylistResponse {
+    /// The playlist; `ETag` is its version, for `If-Match`.
+    #[oai(status = 200)]
+    Ok(Json<PlaylistDetail>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum CreateResponse {
+    #[oai(status = 201)]
+    Created(Json<CreatedPlaylist>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum UpdateResponse {
+    #[oai(status = 200)]
+    Ok(Json<UpdatedPlaylist>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum DeleteResponse {
+    #[oai(status = 204)]
+    Deleted,
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum AddTrackResponse {
+    #[oai(status = 201)]
+    Created(Json<TrackAdded>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum AddTracksResponse {
+    #[oai(status = 200)]
+    Ok(Json<TracksAdded>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum RemoveTrackResponse {
+    #[oai(status = 200)]
+    Ok(Json<Message>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum CoverResponse {
+    #[oai(status = 200)]
+    Ok(Json<CoverUploaded>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum GenerateResponse {
+    #[oai(status = 201)]
+    Created(Json<GeneratedPlaylist>, #[oai(header = "ETag")] String),
+}
+
+impl From<PlaylistRow> for PlaylistSummary {
+    fn from(row: PlaylistRow) -> Self {
+        Self {
+            id: row.id,
+            cover_image: row.cover_key.as_deref().map(uploads::media_url),
+            name: row.name,
+            description: row.description,
+            is_public: row.is_public,
+            track_count: row.track_count.max(0) as u32,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl From<TrackRow> for PlaylistTrack {
+    fn from(row: TrackRow) -> Self {
+        Self {
+            id: row.entry_id,
+            track_id: row.track_id.to_string(),
+            artist_id: row.artist_id.to_string(),
+            track_title: row.title,
+            artist_name: row.artist_name,
+            album_title: row.album_title,
+            album_cover: row.album_cover,
+            duration: row.duration.max(0) as u32,
+            position: row.position.max(0) as u32,
+            added_at: row.added_at,
+        }
+    }
+}
