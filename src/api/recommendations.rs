@@ -135,7 +135,11 @@ fn today() -> chrono::NaiveDate {
 }
 
 /// Creates a private playlist owned by the caller with the mood's name and tracks.
-async fn save(state: &AppState, auth: &BearerAuth, mood: DailyMood) -> ApiResult<SaveResponse> {
+async fn save_as_playlist(
+    state: &AppState,
+    auth: &BearerAuth,
+    mood: DailyMood,
+) -> ApiResult<SaveResponse> {
     let id = PlaylistId::new();
     let action = PlaylistAction::Create {
         playlist_id: id,
@@ -239,6 +243,6 @@ impl RecommendationsApi {
             .ok_or_else(|| {
                 ApiError::not_found(format!("no recommended playlist {key} for you today"))
             })?;
-        save(state, &auth, mood).await
+        save_as_playlist(state, &auth, mood).await
     }
 }

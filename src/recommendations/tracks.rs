@@ -22,8 +22,9 @@ const MAX_LIMIT: usize = 100;
 const RECENT: Duration = Duration::hours(1);
 /// How much a track related to a favourite artist counts, against the artist's own.
 const RELATED: f64 = 0.5;
-/// How much a track from the top of a favourite genre counts.
+/// How much a track from the top of a favourite genre counts, and how far down it is read.
 const GENRE: f64 = 0.4;
+const GENRE_TOP: usize = 50;
 /// The charts only fill up: anything personal comes first.
 const CHARTS: f64 = 0.05;
 /// While other tracks are left, no artist takes more than this share of the answer.
@@ -69,7 +70,7 @@ async fn related(catalog: &dyn Catalog, seed: i64) -> Vec<Track> {
 /// Each favourite genre's top tracks with the genre's weight.
 async fn genre_tops(catalog: &dyn Catalog, taste: &Taste) -> Vec<(Vec<Track>, f64)> {
     join_all(taste.genres.iter().map(|(genre, share)| async move {
-        let tracks = catalog.genre_top_tracks(genre.id, 50).await;
+        let tracks = catalog.genre_top_tracks(genre.id, GENRE_TOP).await;
         (tracks.unwrap_or_default(), *share)
     }))
     .await
