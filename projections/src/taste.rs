@@ -247,6 +247,8 @@ async fn playlists(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), P
             .execute(&mut *conn)
             .await?;
         }
+        // Details, moves and covers say nothing about taste; a restore's compensating
+        // TrackAdded and TrackRemoved events count like any others.
         _ => {}
     }
     Ok(())
