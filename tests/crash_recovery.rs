@@ -12,35 +12,8 @@ use std::{
     time::Duration,
 };
 
-use common::process::ServerProcess;
-use serde_json::{Value, json};
-
-async fn login(client: &reqwest::Client, base: &str, name: &str) -> (String, String) {
-    let email = format!("{name}@example.com");
-    let body = json!({"username": name, "email": email, "password": "a long password"});
-    let registered: Value = client
-        .post(format!("{base}/api/accounts/register/"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tokens: Value = client
-        .post(format!("{base}/api/accounts/token/"))
-        .json(&json!({"email": email, "password": "a long password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        registered["id"].as_str().unwrap().to_owned(),
-        tokens["access"].as_str().unwrap().to_owned(),
-    )
-}
+use common::process::{ServerProcess, assert_read_models_match_a_rebuild, login};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_commands_survive_sigkill_and_read_models_match_a_rebuild() {
@@ -119,19 +92,6 @@ async fn acknowledged_commands_survive_sigkill_and_read_models_match_a_rebuild()
         );
     }
 
-    let engine = projections::ProjectionEngine::new(pool.clone(), playpod::read_models::all())
-        .await
-        .unwrap();
-    engine.catch_up().await.unwrap();
-    for projection in engine.projections() {
-        let verification = projections::verify::verify(&pool, projection.as_ref())
-            .await
-            .unwrap();
-        assert!(
-            verification.matches(),
-            "{} differs from a rebuild: {verification:?}",
-            projection.name()
-        );
-    }
+    assert_read_models_match_a_rebuild(&pool).await;
     drop(server);
 }

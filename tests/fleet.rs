@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::ServerProcess;
+use common::process::{ServerProcess, assert_read_models_match_a_rebuild, login};
 use serde_json::{Value, json};
 
 async fn leads(client: &reqwest::Client, base: &str) -> Option<bool> {
@@ -53,25 +53,7 @@ async fn a_fleet_shares_one_database_and_survives_losing_its_projector_leader() 
         servers.push(ServerProcess::start(&database_url, media.path()).await);
     }
 
-    let first = &servers[0].base;
-    let register =
-        json!({"username": "fleet", "email": "fleet@example.com", "password": "a long password"});
-    client
-        .post(format!("{first}/api/accounts/register/"))
-        .json(&register)
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = client
-        .post(format!("{first}/api/accounts/token/"))
-        .json(&json!({"email": "fleet@example.com", "password": "a long password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens["access"].as_str().unwrap().to_owned();
+    let (_, token) = login(&client, &servers[0].base, "fleet").await;
 
     let refs: Vec<&ServerProcess> = servers.iter().collect();
     let leader = wait_for_one_leader(&client, &refs).await;
@@ -128,18 +110,5 @@ async fn a_fleet_shares_one_database_and_survives_losing_its_projector_leader() 
     );
 
     let pool = playpod::db::connect(&database_url).await.unwrap();
-    let engine = projections::ProjectionEngine::new(pool.clone(), playpod::read_models::all())
-        .await
-        .unwrap();
-    engine.catch_up().await.unwrap();
-    for projection in engine.projections() {
-        let verification = projections::verify::verify(&pool, projection.as_ref())
-            .await
-            .unwrap();
-        assert!(
-            verification.matches(),
-            "{} differs from a rebuild",
-            projection.name()
-        );
-    }
+    assert_read_models_match_a_rebuild(&pool).await;
 }

@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::ServerProcess;
-use serde_json::{Value, json};
+use common::process::{ServerProcess, assert_read_models_match_a_rebuild, login};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
@@ -15,24 +15,7 @@ async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
     let mut server = ServerProcess::start(&database_url, media.path()).await;
     let client = reqwest::Client::new();
     let base = server.base.clone();
-    let register =
-        json!({"username": "drain", "email": "drain@example.com", "password": "a long password"});
-    client
-        .post(format!("{base}/api/accounts/register/"))
-        .json(&register)
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = client
-        .post(format!("{base}/api/accounts/token/"))
-        .json(&json!({"email": "drain@example.com", "password": "a long password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens["access"].as_str().unwrap().to_owned();
+    let (_, token) = login(&client, &base, "drain").await;
 
     let requests: Vec<_> = (0..24u64)
         .map(|i| {
@@ -92,15 +75,5 @@ async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
             .await
             .unwrap();
     assert!(stored >= answered, "{answered} answered, {stored} stored");
-    let engine = projections::ProjectionEngine::new(pool.clone(), playpod::read_models::all())
-        .await
-        .unwrap();
-    for projection in engine.projections() {
-        assert!(
-            projections::verify::verify(&pool, projection.as_ref())
-                .await
-                .unwrap()
-                .matches()
-        );
-    }
+    assert_read_models_match_a_rebuild(&pool).await;
 }

@@ -69,3 +69,50 @@ impl Drop for ServerProcess {
         self.kill();
     }
 }
+
+/// Registers `name` on the server at `base` and logs in: (user id, access token).
+pub async fn login(client: &reqwest::Client, base: &str, name: &str) -> (String, String) {
+    let email = format!("{name}@example.com");
+    let body = serde_json::json!({"username": name, "email": email, "password": "a long password"});
+    let registered: serde_json::Value = client
+        .post(format!("{base}/api/accounts/register/"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens: serde_json::Value = client
+        .post(format!("{base}/api/accounts/token/"))
+        .json(&serde_json::json!({"email": email, "password": "a long password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        registered["id"].as_str().unwrap().to_owned(),
+        tokens["access"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Catches every projection up, then checks each read model against a rebuild from the
+/// events alone.
+pub async fn assert_read_models_match_a_rebuild(pool: &sqlx::PgPool) {
+    let engine = projections::ProjectionEngine::new(pool.clone(), playpod::read_models::all())
+        .await
+        .unwrap();
+    engine.catch_up().await.unwrap();
+    for projection in engine.projections() {
+        let verification = projections::verify::verify(pool, projection.as_ref())
+            .await
+            .unwrap();
+        assert!(
+            verification.matches(),
+            "{} differs from a rebuild: {verification:?}",
+            projection.name()
+        );
+    }
+}
