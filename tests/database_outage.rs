@@ -13,9 +13,16 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_fail_fast_while_the_database_is_down_and_recover_after() {
     let direct = common::fresh_database().await;
-    let proxy = TcpProxy::start("127.0.0.1:5432".parse().unwrap()).await;
-    let (_, name) = direct.rsplit_once('/').unwrap();
-    let through_proxy = format!("postgres://postgres@{}/{name}", proxy.addr);
+    // postgres://user[:password]@host:port/name: route host:port through the proxy.
+    let (credentials, rest) = direct.rsplit_once('@').unwrap();
+    let (server, name) = rest.split_once('/').unwrap();
+    let upstream = tokio::net::lookup_host(server)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = TcpProxy::start(upstream).await;
+    let through_proxy = format!("{credentials}@{}/{name}", proxy.addr);
     let media = tempfile::tempdir().unwrap();
     let app = Application::build(common::test_settings(&through_proxy, media.path(), &[]))
         .await
