@@ -130,15 +130,27 @@ impl ApiError {
         ))
     }
 
-    /// A database error: an outage is a 503, anything else a logged 500.
+    /// A database error: an outage (no connection, a connection lost mid-query, the server
+    /// shutting down) is a 503, anything else a logged 500.
     pub fn database(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::warn!(error = %err, "database unavailable");
-                Self::unavailable("the database is unavailable", 2)
-            }
-            other => Self::internal(other),
+        let outage = match &err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // SQLSTATE class 08: connection exception; 57P0x: the server is going away.
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        };
+        if outage {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::unavailable("the database is unavailable", 2);
         }
+        Self::internal(err)
     }
 
     fn from_status(status: StatusCode, message: String) -> Self {
