@@ -66,3 +66,20 @@ ensure_database() {
         psql_server -c "create database $name"
     fi
 }
+
+# schemathesis (PyPI) for the spec fuzzing test, in a venv under target/ so that it goes
+# with the build and never touches the system's Python. Pinned: a newer release may add
+# checks, and the suite should only change when this line does.
+SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+
+ensure_schemathesis() {
+    local venv=target/schemathesis-venv
+    if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+        # Debian splits venv support (ensurepip) out of python3 into python3-venv.
+        python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3 python3-venv
+        say "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
+    export SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+}

@@ -52,6 +52,7 @@ pub(super) struct CatalogTrack {
     /// path (bundled catalog). Either way `GET /api/catalogue/stream/{id}/` plays it.
     preview: String,
     /// Position on its album, when known.
+    #[oai(nullable)]
     track_position: Option<u32>,
     artist: CatalogArtistRef,
     album: CatalogAlbumRef,
@@ -61,7 +62,9 @@ pub(super) struct CatalogTrack {
 pub(super) struct CatalogArtist {
     id: String,
     name: String,
+    #[oai(nullable)]
     picture_medium: Option<String>,
+    #[oai(nullable)]
     picture_xl: Option<String>,
     nb_album: u32,
     nb_fan: u64,
@@ -74,8 +77,10 @@ pub(super) struct CatalogAlbum {
     cover_medium: String,
     cover_xl: String,
     /// `YYYY-MM-DD`, when known.
+    #[oai(nullable)]
     release_date: Option<String>,
     artist: CatalogArtistRef,
+    #[oai(nullable)]
     genre_id: Option<u64>,
 }
 
@@ -84,6 +89,7 @@ pub(super) struct CatalogGenre {
     /// 0 is "All".
     id: u64,
     name: String,
+    #[oai(nullable)]
     picture_medium: Option<String>,
 }
 

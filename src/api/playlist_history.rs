@@ -50,10 +50,12 @@ struct HistoryEntry {
     /// The version of the event's schema.
     event_version: String,
     /// The user who made the change.
+    #[oai(nullable)]
     actor: Option<Uuid>,
     /// When it was recorded.
     recorded_at: DateTime<Utc>,
     /// The `X-Request-Id` of the request that made it.
+    #[oai(nullable)]
     request_id: Option<String>,
     /// The event's fields: what changed (a track's metadata as it was when added).
     change: serde_json::Value,

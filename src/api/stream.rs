@@ -49,6 +49,7 @@ struct StreamFailure {
     /// `upstream_error` (502) or `unavailable` (503).
     error: String,
     /// The upstream preview URL, when a client could still play it directly.
+    #[oai(nullable)]
     preview_url: Option<String>,
     /// Whether `preview_url` is worth trying.
     fallback: bool,

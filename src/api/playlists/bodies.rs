@@ -69,6 +69,7 @@ pub(crate) struct PlaylistSummary {
     pub name: String,
     pub description: String,
     /// URL of the cover image, or null.
+    #[oai(nullable)]
     pub cover_image: Option<String>,
     pub is_public: bool,
     pub track_count: u32,
@@ -98,6 +99,7 @@ pub(crate) struct PlaylistDetail {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    #[oai(nullable)]
     pub cover_image: Option<String>,
     pub is_public: bool,
     pub track_count: u32,
