@@ -275,6 +275,28 @@ fn table() -> Vec<Row> {
         ),
         row(
             "GET",
+            "/api/playlists/recommendations",
+            "/api/playlists/recommendations/?limit=5",
+            None,
+            SIGNED_IN,
+        ),
+        row(
+            "GET",
+            "/api/playlists/recommended",
+            "/api/playlists/recommended/",
+            None,
+            SIGNED_IN,
+        ),
+        // A well-formed key of another day: every signed-in caller gets the same 404.
+        row(
+            "POST",
+            "/api/playlists/recommended/{key}/save",
+            "/api/playlists/recommended/daily-mood-0-20000101/save/",
+            None,
+            [401, 404, 404, 404, 404],
+        ),
+        row(
+            "GET",
             "/api/playlists/queue/history",
             "/api/playlists/queue/history/",
             None,
