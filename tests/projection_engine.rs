@@ -59,7 +59,7 @@ const INSERT: &str = "insert into events (aggregate_type, aggregate_id, sequence
 /// server (a parallel test) can hold the watermark back for a moment, so one pass may not
 /// be enough.
 async fn catch_up_to(engine: &ProjectionEngine, pool: &PgPool, expected: usize) {
-    for _ in 0..500 {
+    for _ in 0..6000 {
         engine.catch_up().await.unwrap();
         if seen(pool).await.len() >= expected {
             return;
