@@ -25,15 +25,17 @@ impl Projection for Seen {
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
         // The primary key turns a second application of one event into an error.
-        sqlx::query("insert into seen (position, aggregate_id, sequence) values ($1, $2, $3)")
-            .bind(event.position)
-            .bind(&event.aggregate_id)
-            .bind(event.sequence)
-            .execute(conn)
-            .await?;
+        for event in events {
+            sqlx::query("insert into seen (position, aggregate_id, sequence) values ($1, $2, $3)")
+                .bind(event.position)
+                .bind(&event.aggregate_id)
+                .bind(event.sequence)
+                .execute(&mut *conn)
+                .await?;
+        }
         Ok(())
     }
 }

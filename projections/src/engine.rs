@@ -61,11 +61,13 @@ pub trait Projection: Send + Sync {
     fn aggregate_types(&self) -> &'static [&'static str];
     /// The tables it owns, emptied on rebuild.
     fn tables(&self) -> &'static [&'static str];
-    /// Applies one event inside the batch's transaction.
+    /// Applies a batch of events, in global order, inside the batch's transaction. The
+    /// rows must come out the same however the events are cut into batches (`verify`
+    /// compares a replay with what the live projector built batch by batch).
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError>;
 }
 
@@ -314,9 +316,7 @@ async fn apply_batch(
     let Some(last) = events.last() else {
         return Ok(0);
     };
-    for event in &events {
-        projection.apply(conn, event).await?;
-    }
+    projection.apply(conn, &events).await?;
     sqlx::query(
         "update projection_checkpoints
             set (tx_id, position) = (select tx_id, position from events where position = $2)

@@ -6,7 +6,13 @@ use cqrs_es::Aggregate;
 use domain::library::{Library, LibraryEvent};
 use sqlx::PgConnection;
 
-use crate::{Projection, ProjectionError, StoredEvent};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    Projection, ProjectionError, StoredEvent,
+    track_columns::{TRACK_COLUMNS, TrackColumns, db_id, track_unnest_args},
+};
 
 pub struct FavoritesProjection;
 
@@ -27,44 +33,66 @@ impl Projection for FavoritesProjection {
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let decoded: LibraryEvent = event
-            .decode()
-            .map_err(|e| ProjectionError::decode(event, e))?;
-        // The library's id is its owner's user id.
-        let user = event.aggregate_id.as_str();
-        match decoded {
-            LibraryEvent::FavoriteAdded { entry_id, track } => {
-                sqlx::query(
-                    "insert into favorites (user_id, entry_id, track_id, title, artist_id,
-                                            artist_name, album_id, album_title, album_cover,
-                                            duration, added_at, event_position)
-                     values ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(user)
-                .bind(entry_id.uuid())
-                .bind(track.track_id.get() as i64)
-                .bind(&track.title)
-                .bind(track.artist_id.get() as i64)
-                .bind(&track.artist_name)
-                .bind(track.album_id.map(|a| a.get() as i64))
-                .bind(&track.album_title)
-                .bind(&track.album_cover)
-                .bind(track.duration as i32)
-                .bind(event.recorded_at)
-                .bind(event.position)
-                .execute(&mut *conn)
-                .await?;
-            }
-            LibraryEvent::FavoriteRemoved { track_id } => {
-                sqlx::query("delete from favorites where user_id = $1::uuid and track_id = $2")
-                    .bind(user)
-                    .bind(track_id.get() as i64)
-                    .execute(&mut *conn)
-                    .await?;
+        let mut added = Added::default();
+        for event in events {
+            let decoded: LibraryEvent = event
+                .decode()
+                .map_err(|e| ProjectionError::decode(event, e))?;
+            // The library's id is its owner's user id.
+            let user = event.aggregate_id.as_str();
+            match decoded {
+                LibraryEvent::FavoriteAdded { entry_id, track } => {
+                    added.users.push(user.to_owned());
+                    added.entries.push(entry_id.uuid());
+                    added.tracks.push(&track);
+                    added.at.push(event.recorded_at);
+                    added.positions.push(event.position);
+                }
+                LibraryEvent::FavoriteRemoved { track_id } => {
+                    added.insert(conn).await?;
+                    sqlx::query("delete from favorites where user_id = $1::uuid and track_id = $2")
+                        .bind(user)
+                        .bind(db_id(track_id))
+                        .execute(&mut *conn)
+                        .await?;
+                }
             }
         }
+        added.insert(conn).await?;
+        Ok(())
+    }
+}
+
+/// Favorites added since the last removal, inserted in one statement.
+#[derive(Default)]
+struct Added {
+    users: Vec<String>,
+    entries: Vec<Uuid>,
+    tracks: TrackColumns,
+    at: Vec<DateTime<Utc>>,
+    positions: Vec<i64>,
+}
+
+impl Added {
+    async fn insert(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.users.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "insert into favorites (user_id, entry_id, {TRACK_COLUMNS}, added_at, event_position)
+             select * from unnest($1::text[]::uuid[], $2::uuid[], {}, $11::timestamptz[], $12::bigint[])",
+            track_unnest_args(3)
+        );
+        let query = sqlx::query(&sql).bind(&self.users).bind(&self.entries);
+        self.tracks
+            .bind(query)
+            .bind(&self.at)
+            .bind(&self.positions)
+            .execute(conn)
+            .await?;
+        *self = Self::default();
         Ok(())
     }
 }

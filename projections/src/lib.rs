@@ -7,6 +7,7 @@ pub mod playlists;
 pub mod queue;
 pub mod stored_event;
 pub mod taste;
+mod track_columns;
 pub mod verify;
 
 pub use engine::{Projection, ProjectionEngine, ProjectionError};

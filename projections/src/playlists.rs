@@ -2,53 +2,24 @@
 //! `playlist_tracks` at dense positions from 0. A deleted playlist loses its rows.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::{
-    CatalogId, TrackSnapshot,
+    TrackSnapshot,
     playlist::{EntryId, Playlist, PlaylistEvent},
 };
 use sqlx::PgConnection;
 
-use crate::{Projection, ProjectionError, StoredEvent};
+use uuid::Uuid;
+
+use crate::{
+    Projection, ProjectionError, StoredEvent,
+    track_columns::{TRACK_COLUMNS, TrackColumns, db_id, track_unnest_args},
+};
 
 pub struct PlaylistsProjection;
-
-fn db_id(id: CatalogId) -> i64 {
-    // Deezer ids are far below i64::MAX.
-    id.get() as i64
-}
-
-async fn insert_track(
-    conn: &mut PgConnection,
-    playlist: &str,
-    entry_id: EntryId,
-    track: &TrackSnapshot,
-    position: usize,
-    added_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into playlist_tracks (playlist_id, entry_id, position, track_id, title, artist_id,
-                                      artist_name, album_id, album_title, album_cover, duration,
-                                      added_at)
-         values ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(playlist)
-    .bind(entry_id.uuid())
-    .bind(position as i32)
-    .bind(db_id(track.track_id))
-    .bind(&track.title)
-    .bind(db_id(track.artist_id))
-    .bind(&track.artist_name)
-    .bind(track.album_id.map(db_id))
-    .bind(&track.album_title)
-    .bind(&track.album_cover)
-    .bind(track.duration as i32)
-    .bind(added_at)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
 
 /// Runs a statement whose `$1` is the playlist and whose following parameters are `numbers`.
 async fn exec(
@@ -82,149 +53,315 @@ impl Projection for PlaylistsProjection {
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let decoded: PlaylistEvent = event
-            .decode()
-            .map_err(|e| ProjectionError::decode(event, e))?;
-        let id = event.aggregate_id.as_str();
-        match decoded {
-            PlaylistEvent::PlaylistCreated {
-                owner,
-                name,
-                description,
-                is_public,
-                ..
-            } => {
-                sqlx::query(
-                    "insert into playlists (id, owner_id, name, description, is_public, version,
-                                            created_at, updated_at)
-                     values ($1::uuid, $2, $3, $4, $5, $6, $7, $7)",
-                )
-                .bind(id)
-                .bind(owner.uuid())
-                .bind(name)
-                .bind(description)
-                .bind(is_public)
-                .bind(event.sequence)
-                .bind(event.recorded_at)
-                .execute(&mut *conn)
-                .await?;
-                return Ok(());
+        let mut pending = Pending::default();
+        for event in events {
+            let decoded: PlaylistEvent = event
+                .decode()
+                .map_err(|e| ProjectionError::decode(event, e))?;
+            let id = event.aggregate_id.as_str();
+            match decoded {
+                PlaylistEvent::PlaylistCreated {
+                    owner,
+                    name,
+                    description,
+                    is_public,
+                    ..
+                } => pending.create(id, owner.uuid(), name, description, is_public, event),
+                PlaylistEvent::TrackAdded {
+                    entry_id,
+                    track,
+                    position,
+                    ..
+                } => {
+                    if !pending.extends(id, position) {
+                        pending.flush(conn).await?;
+                    }
+                    pending.add(id, entry_id, &track, position, event);
+                }
+                change => {
+                    pending.flush(conn).await?;
+                    apply_change(conn, id, change, event).await?;
+                }
             }
-            PlaylistEvent::PlaylistDeleted { .. } => {
-                sqlx::query("delete from playlists where id = $1::uuid")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                return Ok(());
-            }
-            PlaylistEvent::DetailsUpdated {
-                name,
-                description,
-                is_public,
-                ..
-            } => {
-                sqlx::query(
-                    "update playlists
-                        set name = coalesce($2, name),
-                            description = coalesce($3, description),
-                            is_public = coalesce($4, is_public)
-                      where id = $1::uuid",
-                )
-                .bind(id)
-                .bind(name)
-                .bind(description)
-                .bind(is_public)
-                .execute(&mut *conn)
-                .await?;
-            }
-            PlaylistEvent::TrackAdded {
-                entry_id,
-                track,
-                position,
-                ..
-            } => {
-                exec(
-                    conn,
-                    "update playlist_tracks set position = position + 1
-                      where playlist_id = $1::uuid and position >= $2",
-                    id,
-                    &[position as i64],
-                )
-                .await?;
-                insert_track(conn, id, entry_id, &track, position, event.recorded_at).await?;
-                exec(
-                    conn,
-                    "update playlists set track_count = track_count + 1 where id = $1::uuid",
-                    id,
-                    &[],
-                )
-                .await?;
-            }
-            PlaylistEvent::TrackRemoved {
-                track_id, position, ..
-            } => {
-                exec(
-                    conn,
-                    "delete from playlist_tracks where playlist_id = $1::uuid and track_id = $2",
-                    id,
-                    &[db_id(track_id)],
-                )
-                .await?;
-                exec(
-                    conn,
-                    "update playlist_tracks set position = position - 1
-                      where playlist_id = $1::uuid and position > $2",
-                    id,
-                    &[position as i64],
-                )
-                .await?;
-                exec(
-                    conn,
-                    "update playlists set track_count = track_count - 1 where id = $1::uuid",
-                    id,
-                    &[],
-                )
-                .await?;
-            }
-            PlaylistEvent::TrackMoved {
-                track_id, from, to, ..
-            } => {
-                let (from, to) = (from as i64, to as i64);
-                let shift = if from < to {
-                    "update playlist_tracks set position = position - 1
-                      where playlist_id = $1::uuid and position > $2 and position <= $3"
-                } else {
-                    "update playlist_tracks set position = position + 1
-                      where playlist_id = $1::uuid and position >= $3 and position < $2"
-                };
-                exec(conn, shift, id, &[from, to]).await?;
-                exec(
-                    conn,
-                    "update playlist_tracks set position = $3
-                      where playlist_id = $1::uuid and track_id = $2",
-                    id,
-                    &[db_id(track_id), to],
-                )
-                .await?;
-            }
-            PlaylistEvent::CoverChanged { cover, .. } => {
-                sqlx::query("update playlists set cover_key = $2 where id = $1::uuid")
-                    .bind(id)
-                    .bind(cover)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            PlaylistEvent::PlaylistRestored { .. } => {}
         }
-        // Every other change moves the version (the ETag) and the update time.
-        sqlx::query("update playlists set version = $2, updated_at = $3 where id = $1::uuid")
-            .bind(id)
-            .bind(event.sequence)
-            .bind(event.recorded_at)
-            .execute(&mut *conn)
-            .await?;
+        pending.flush(conn).await?;
         Ok(())
     }
+}
+
+/// Playlists created and runs of tracks appended since the last other change: building a
+/// playlist is most of its events, and these go to the database in four statements.
+#[derive(Default)]
+struct Pending {
+    created: Created,
+    /// Per playlist, its run of consecutive additions.
+    runs: Vec<Run>,
+    run_of: HashMap<String, usize>,
+    tracks: AddedTracks,
+}
+
+#[derive(Default)]
+struct Created {
+    ids: Vec<String>,
+    owners: Vec<Uuid>,
+    names: Vec<String>,
+    descriptions: Vec<String>,
+    public: Vec<bool>,
+    versions: Vec<i64>,
+    at: Vec<DateTime<Utc>>,
+}
+
+struct Run {
+    playlist: String,
+    first: i32,
+    count: i32,
+    version: i64,
+    at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct AddedTracks {
+    playlists: Vec<String>,
+    entries: Vec<Uuid>,
+    positions: Vec<i32>,
+    tracks: TrackColumns,
+    at: Vec<DateTime<Utc>>,
+}
+
+impl Pending {
+    fn create(
+        &mut self,
+        id: &str,
+        owner: Uuid,
+        name: String,
+        description: String,
+        is_public: bool,
+        event: &StoredEvent,
+    ) {
+        let c = &mut self.created;
+        c.ids.push(id.to_owned());
+        c.owners.push(owner);
+        c.names.push(name);
+        c.descriptions.push(description);
+        c.public.push(is_public);
+        c.versions.push(event.sequence);
+        c.at.push(event.recorded_at);
+    }
+
+    /// Whether an addition at `position` continues the playlist's run (or starts one).
+    fn extends(&self, playlist: &str, position: usize) -> bool {
+        self.run_of
+            .get(playlist)
+            .is_none_or(|&i| (self.runs[i].first + self.runs[i].count) as usize == position)
+    }
+
+    fn add(
+        &mut self,
+        playlist: &str,
+        entry_id: EntryId,
+        track: &TrackSnapshot,
+        position: usize,
+        event: &StoredEvent,
+    ) {
+        let index = *self.run_of.entry(playlist.to_owned()).or_insert_with(|| {
+            self.runs.push(Run {
+                playlist: playlist.to_owned(),
+                first: position as i32,
+                count: 0,
+                version: event.sequence,
+                at: event.recorded_at,
+            });
+            self.runs.len() - 1
+        });
+        let run = &mut self.runs[index];
+        run.count += 1;
+        run.version = event.sequence;
+        run.at = event.recorded_at;
+        let t = &mut self.tracks;
+        t.playlists.push(playlist.to_owned());
+        t.entries.push(entry_id.uuid());
+        t.positions.push(position as i32);
+        t.tracks.push(track);
+        t.at.push(event.recorded_at);
+    }
+
+    async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let c = &self.created;
+        if !c.ids.is_empty() {
+            sqlx::query(
+                "insert into playlists (id, owner_id, name, description, is_public, version,
+                                        created_at, updated_at)
+                 select id, owner, name, description, public, version, at, at
+                   from unnest($1::text[]::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bool[],
+                               $6::bigint[], $7::timestamptz[])
+                        as c(id, owner, name, description, public, version, at)",
+            )
+            .bind(&c.ids)
+            .bind(&c.owners)
+            .bind(&c.names)
+            .bind(&c.descriptions)
+            .bind(&c.public)
+            .bind(&c.versions)
+            .bind(&c.at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if !self.runs.is_empty() {
+            let column = |f: fn(&Run) -> i32| self.runs.iter().map(f).collect::<Vec<_>>();
+            let ids: Vec<&str> = self.runs.iter().map(|r| r.playlist.as_str()).collect();
+            let (firsts, counts) = (column(|r| r.first), column(|r| r.count));
+            // Additions insert at their position; what was there and after moves down.
+            sqlx::query(
+                "update playlist_tracks t set position = t.position + r.count
+                   from unnest($1::text[]::uuid[], $2::int[], $3::int[]) as r(id, first, count)
+                  where t.playlist_id = r.id and t.position >= r.first",
+            )
+            .bind(&ids)
+            .bind(&firsts)
+            .bind(&counts)
+            .execute(&mut *conn)
+            .await?;
+            let t = &self.tracks;
+            let sql = format!(
+                "insert into playlist_tracks (playlist_id, entry_id, position, {TRACK_COLUMNS}, added_at)
+                 select * from unnest($1::text[]::uuid[], $2::uuid[], $3::int[], {}, $12::timestamptz[])",
+                track_unnest_args(4)
+            );
+            let query = sqlx::query(&sql)
+                .bind(&t.playlists)
+                .bind(&t.entries)
+                .bind(&t.positions);
+            t.tracks.bind(query).bind(&t.at).execute(&mut *conn).await?;
+            let versions: Vec<i64> = self.runs.iter().map(|r| r.version).collect();
+            let at: Vec<DateTime<Utc>> = self.runs.iter().map(|r| r.at).collect();
+            sqlx::query(
+                "update playlists p
+                    set track_count = p.track_count + r.count, version = r.version, updated_at = r.at
+                   from unnest($1::text[]::uuid[], $2::int[], $3::bigint[], $4::timestamptz[])
+                        as r(id, count, version, at)
+                  where p.id = r.id",
+            )
+            .bind(&ids)
+            .bind(&counts)
+            .bind(&versions)
+            .bind(&at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        *self = Self::default();
+        Ok(())
+    }
+}
+
+/// Applies a change other than a creation or an addition.
+async fn apply_change(
+    conn: &mut PgConnection,
+    id: &str,
+    change: PlaylistEvent,
+    event: &StoredEvent,
+) -> Result<(), ProjectionError> {
+    match change {
+        // Gathered into `Pending` by the caller.
+        PlaylistEvent::PlaylistCreated { .. } | PlaylistEvent::TrackAdded { .. } => {
+            return Ok(());
+        }
+        PlaylistEvent::PlaylistDeleted { .. } => {
+            // Explicitly rather than by the foreign key's cascade: `verify` replays into
+            // copies of the tables, which have no foreign keys.
+            exec(
+                conn,
+                "delete from playlist_tracks where playlist_id = $1::uuid",
+                id,
+                &[],
+            )
+            .await?;
+            exec(conn, "delete from playlists where id = $1::uuid", id, &[]).await?;
+            return Ok(());
+        }
+        PlaylistEvent::DetailsUpdated {
+            name,
+            description,
+            is_public,
+            ..
+        } => {
+            sqlx::query(
+                "update playlists
+                    set name = coalesce($2, name),
+                        description = coalesce($3, description),
+                        is_public = coalesce($4, is_public)
+                  where id = $1::uuid",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(description)
+            .bind(is_public)
+            .execute(&mut *conn)
+            .await?;
+        }
+        PlaylistEvent::TrackRemoved {
+            track_id, position, ..
+        } => {
+            exec(
+                conn,
+                "delete from playlist_tracks where playlist_id = $1::uuid and track_id = $2",
+                id,
+                &[db_id(track_id)],
+            )
+            .await?;
+            exec(
+                conn,
+                "update playlist_tracks set position = position - 1
+                  where playlist_id = $1::uuid and position > $2",
+                id,
+                &[position as i64],
+            )
+            .await?;
+            exec(
+                conn,
+                "update playlists set track_count = track_count - 1 where id = $1::uuid",
+                id,
+                &[],
+            )
+            .await?;
+        }
+        PlaylistEvent::TrackMoved {
+            track_id, from, to, ..
+        } => {
+            let (from, to) = (from as i64, to as i64);
+            let shift = if from < to {
+                "update playlist_tracks set position = position - 1
+                  where playlist_id = $1::uuid and position > $2 and position <= $3"
+            } else {
+                "update playlist_tracks set position = position + 1
+                  where playlist_id = $1::uuid and position >= $3 and position < $2"
+            };
+            exec(conn, shift, id, &[from, to]).await?;
+            exec(
+                conn,
+                "update playlist_tracks set position = $3
+                  where playlist_id = $1::uuid and track_id = $2",
+                id,
+                &[db_id(track_id), to],
+            )
+            .await?;
+        }
+        PlaylistEvent::CoverChanged { cover, .. } => {
+            sqlx::query("update playlists set cover_key = $2 where id = $1::uuid")
+                .bind(id)
+                .bind(cover)
+                .execute(&mut *conn)
+                .await?;
+        }
+        PlaylistEvent::PlaylistRestored { .. } => {}
+    }
+    // Every other change moves the version (the ETag) and the update time.
+    sqlx::query("update playlists set version = $2, updated_at = $3 where id = $1::uuid")
+        .bind(id)
+        .bind(event.sequence)
+        .bind(event.recorded_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -20,7 +20,7 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// The payload as the domain's event enum (cqrs-es stores it externally tagged).
     pub fn decode<E: DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
-        serde_json::from_value(self.payload.clone())
+        E::deserialize(&self.payload)
     }
 
     /// A metadata entry written by the command bus (`actor`, `request_id`).

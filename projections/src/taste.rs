@@ -9,6 +9,11 @@
 //! (An f64 holds this scale until about 2110; precision drops an event once a newer one
 //! outweighs it by 2^53, some four years later, by which time it has decayed to nothing.)
 
+use std::{
+    collections::{HashMap, HashSet},
+    hash::Hash,
+};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -21,7 +26,7 @@ use domain::{
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{Projection, ProjectionError, StoredEvent};
+use crate::{Projection, ProjectionError, StoredEvent, track_columns::db_id};
 
 /// What one event says about a taste: keeping a track says more than playing it once.
 const PLAY: f64 = 1.0;
@@ -58,67 +63,203 @@ fn uuid_of(event: &StoredEvent) -> Result<Uuid, ProjectionError> {
     })
 }
 
-fn db_id(id: domain::CatalogId) -> i64 {
-    // Deezer ids are far below i64::MAX.
-    id.get() as i64
+/// One signal: `score` for the track's artist and album in `user`'s taste, remembered under
+/// `source` when it can be taken back.
+struct Gain {
+    user: Uuid,
+    artist_id: i64,
+    artist_name: String,
+    track_id: i64,
+    album_id: Option<i64>,
+    score: f64,
+    source: Option<(&'static str, String)>,
 }
 
-/// Adds `score` to the track's artist and album for `user`, and remembers it under
-/// `source` when the signal can be taken back.
-async fn contribute(
-    conn: &mut PgConnection,
-    user: Uuid,
-    track: &TrackSnapshot,
-    score: f64,
-    source: Option<Source<'_>>,
-) -> Result<(), sqlx::Error> {
-    let album = track.album_id.map(db_id);
-    sqlx::query(
-        "insert into taste_artists (user_id, artist_id, artist_name, seed_track_id, score)
-         values ($1, $2, $3, $4, $5)
-         on conflict (user_id, artist_id) do update
-            set artist_name = excluded.artist_name,
-                seed_track_id = excluded.seed_track_id,
-                score = taste_artists.score + excluded.score",
-    )
-    .bind(user)
-    .bind(db_id(track.artist_id))
-    .bind(&track.artist_name)
-    .bind(db_id(track.track_id))
-    .bind(score)
-    .execute(&mut *conn)
-    .await?;
-    if let Some(album) = album {
-        sqlx::query(
-            "insert into taste_albums (user_id, album_id, score) values ($1, $2, $3)
-             on conflict (user_id, album_id) do update
-                set score = taste_albums.score + excluded.score",
-        )
-        .bind(user)
-        .bind(album)
-        .bind(score)
-        .execute(&mut *conn)
-        .await?;
+/// Signals gathered until an event that takes one back, written in six statements.
+///
+/// Scores are added one signal at a time in event order, from the stored value, exactly as
+/// one `score = score + $x` per event would: floating-point addition depends on its order,
+/// and a verification rebuild, cut into other batches, must come to the same bits.
+#[derive(Default)]
+struct Gains(Vec<Gain>);
+
+impl Gains {
+    fn push(&mut self, user: Uuid, track: &TrackSnapshot, score: f64, source: Option<Source<'_>>) {
+        self.0.push(Gain {
+            user,
+            artist_id: db_id(track.artist_id),
+            artist_name: track.artist_name.clone(),
+            track_id: db_id(track.track_id),
+            album_id: track.album_id.map(db_id),
+            score,
+            source: source.map(|s| (s.aggregate_type, s.id.to_owned())),
+        });
     }
-    if let Some(source) = source {
+
+    async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        self.artists(conn).await?;
+        self.albums(conn).await?;
+        self.contributions(conn).await?;
+        self.0.clear();
+        Ok(())
+    }
+
+    async fn artists(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let keys = distinct(self.0.iter().map(|g| (g.user, g.artist_id)));
+        let (users, artists): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
+        let stored: Vec<(Uuid, i64, f64)> = sqlx::query_as(
+            "select t.user_id, t.artist_id, t.score
+               from taste_artists t
+               join unnest($1::uuid[], $2::bigint[]) as k(user_id, artist_id) using (user_id, artist_id)",
+        )
+        .bind(&users)
+        .bind(&artists)
+        .fetch_all(&mut *conn)
+        .await?;
+        let scores = add_in_order(
+            stored.into_iter().map(|(u, a, s)| ((u, a), s)),
+            self.0.iter().map(|g| ((g.user, g.artist_id), g.score)),
+        );
+        // The artist's name and seed track are those of its latest signal.
+        let latest: HashMap<(Uuid, i64), &Gain> =
+            self.0.iter().map(|g| ((g.user, g.artist_id), g)).collect();
+        let names: Vec<&str> = keys
+            .iter()
+            .map(|k| latest[k].artist_name.as_str())
+            .collect();
+        let seeds: Vec<i64> = keys.iter().map(|k| latest[k].track_id).collect();
+        let totals: Vec<f64> = keys.iter().map(|k| scores[k]).collect();
+        sqlx::query(
+            "insert into taste_artists (user_id, artist_id, artist_name, seed_track_id, score)
+             select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::bigint[], $5::float8[])
+             on conflict (user_id, artist_id) do update
+                set artist_name = excluded.artist_name,
+                    seed_track_id = excluded.seed_track_id,
+                    score = excluded.score",
+        )
+        .bind(&users)
+        .bind(&artists)
+        .bind(&names)
+        .bind(&seeds)
+        .bind(&totals)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn albums(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let gains = || {
+            self.0
+                .iter()
+                .filter_map(|g| g.album_id.map(|album| ((g.user, album), g.score)))
+        };
+        let keys = distinct(gains().map(|(k, _)| k));
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let (users, albums): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
+        let stored: Vec<(Uuid, i64, f64)> = sqlx::query_as(
+            "select t.user_id, t.album_id, t.score
+               from taste_albums t
+               join unnest($1::uuid[], $2::bigint[]) as k(user_id, album_id) using (user_id, album_id)",
+        )
+        .bind(&users)
+        .bind(&albums)
+        .fetch_all(&mut *conn)
+        .await?;
+        let scores = add_in_order(stored.into_iter().map(|(u, a, s)| ((u, a), s)), gains());
+        let totals: Vec<f64> = keys.iter().map(|k| scores[k]).collect();
+        sqlx::query(
+            "insert into taste_albums (user_id, album_id, score)
+             select * from unnest($1::uuid[], $2::bigint[], $3::float8[])
+             on conflict (user_id, album_id) do update set score = excluded.score",
+        )
+        .bind(&users)
+        .bind(&albums)
+        .bind(&totals)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn contributions(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let sourced = || {
+            self.0.iter().filter_map(|g| {
+                g.source
+                    .as_ref()
+                    .map(|(kind, id)| ((*kind, id.as_str(), g.track_id), g))
+            })
+        };
+        let keys = distinct(sourced().map(|(k, _)| k));
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let kinds: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        let tracks: Vec<i64> = keys.iter().map(|k| k.2).collect();
+        let stored: Vec<(String, String, i64, f64)> = sqlx::query_as(
+            "select t.source_type, t.source_id, t.track_id, t.score
+               from taste_contributions t
+               join unnest($1::text[], $2::text[], $3::bigint[]) as k(source_type, source_id, track_id)
+                 using (source_type, source_id, track_id)",
+        )
+        .bind(&kinds)
+        .bind(&ids)
+        .bind(&tracks)
+        .fetch_all(&mut *conn)
+        .await?;
+        let stored = stored
+            .iter()
+            .map(|(kind, id, track, score)| ((kind.as_str(), id.as_str(), *track), *score));
+        let scores = add_in_order(stored, sourced().map(|(k, g)| (k, g.score)));
+        // A contribution keeps the user, artist and album of the signal that created it.
+        let mut first: HashMap<(&str, &str, i64), &Gain> = HashMap::new();
+        for (key, gain) in sourced() {
+            first.entry(key).or_insert(gain);
+        }
+        let users: Vec<Uuid> = keys.iter().map(|k| first[k].user).collect();
+        let artists: Vec<i64> = keys.iter().map(|k| first[k].artist_id).collect();
+        let albums: Vec<Option<i64>> = keys.iter().map(|k| first[k].album_id).collect();
+        let totals: Vec<f64> = keys.iter().map(|k| scores[k]).collect();
         sqlx::query(
             "insert into taste_contributions (source_type, source_id, track_id, user_id,
                                               artist_id, album_id, score)
-             values ($1, $2, $3, $4, $5, $6, $7)
-             on conflict (source_type, source_id, track_id) do update
-                set score = taste_contributions.score + excluded.score",
+             select * from unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::bigint[],
+                                  $6::bigint[], $7::float8[])
+             on conflict (source_type, source_id, track_id) do update set score = excluded.score",
         )
-        .bind(source.aggregate_type)
-        .bind(source.id)
-        .bind(db_id(track.track_id))
-        .bind(user)
-        .bind(db_id(track.artist_id))
-        .bind(album)
-        .bind(score)
-        .execute(&mut *conn)
+        .bind(&kinds)
+        .bind(&ids)
+        .bind(&tracks)
+        .bind(&users)
+        .bind(&artists)
+        .bind(&albums)
+        .bind(&totals)
+        .execute(conn)
         .await?;
+        Ok(())
     }
-    Ok(())
+}
+
+/// The keys in the order they first appear.
+fn distinct<K: Hash + Eq + Copy>(keys: impl Iterator<Item = K>) -> Vec<K> {
+    let mut seen = HashSet::new();
+    keys.filter(|k| seen.insert(*k)).collect()
+}
+
+/// Each key's stored score (if any) plus its gains, added one at a time in order.
+fn add_in_order<K: Hash + Eq>(
+    stored: impl IntoIterator<Item = (K, f64)>,
+    gains: impl Iterator<Item = (K, f64)>,
+) -> HashMap<K, f64> {
+    let mut scores: HashMap<K, f64> = stored.into_iter().collect();
+    for (key, gain) in gains {
+        scores.entry(key).and_modify(|s| *s += gain).or_insert(gain);
+    }
+    scores
 }
 
 #[derive(sqlx::FromRow)]
@@ -183,62 +324,74 @@ async fn subtract(
     Ok(())
 }
 
-async fn played(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ProjectionError> {
+    event
+        .decode()
+        .map_err(|e| ProjectionError::decode(event, e))
+}
+
+fn played(gains: &mut Gains, event: &StoredEvent) -> Result<(), ProjectionError> {
     // Only plays tell something; other queue events are not even decoded.
     if event.event_type != "TrackPlayed" {
         return Ok(());
     }
-    let decoded: QueueEvent = event
-        .decode()
-        .map_err(|e| ProjectionError::decode(event, e))?;
-    if let QueueEvent::TrackPlayed { track, .. } = decoded {
-        let score = boost(PLAY, event.recorded_at);
-        contribute(conn, uuid_of(event)?, &track, score, None).await?;
+    if let QueueEvent::TrackPlayed { track, .. } = decode(event)? {
+        gains.push(
+            uuid_of(event)?,
+            &track,
+            boost(PLAY, event.recorded_at),
+            None,
+        );
     }
     Ok(())
 }
 
-async fn favorites(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
-    let decoded: LibraryEvent = event
-        .decode()
-        .map_err(|e| ProjectionError::decode(event, e))?;
+async fn favorites(
+    conn: &mut PgConnection,
+    gains: &mut Gains,
+    event: &StoredEvent,
+) -> Result<(), ProjectionError> {
     let source = Source {
         aggregate_type: Library::TYPE,
         id: &event.aggregate_id,
     };
-    match decoded {
+    match decode(event)? {
         LibraryEvent::FavoriteAdded { track, .. } => {
             // A library belongs to the user whose id it has.
             let score = boost(FAVORITE, event.recorded_at);
-            contribute(conn, uuid_of(event)?, &track, score, Some(source)).await?;
+            gains.push(uuid_of(event)?, &track, score, Some(source));
         }
         LibraryEvent::FavoriteRemoved { track_id } => {
+            gains.flush(conn).await?;
             take_back(conn, source, db_id(track_id)).await?;
         }
     }
     Ok(())
 }
 
-async fn playlists(conn: &mut PgConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
-    let decoded: PlaylistEvent = event
-        .decode()
-        .map_err(|e| ProjectionError::decode(event, e))?;
+async fn playlists(
+    conn: &mut PgConnection,
+    gains: &mut Gains,
+    event: &StoredEvent,
+) -> Result<(), ProjectionError> {
     let source = Source {
         aggregate_type: Playlist::TYPE,
         id: &event.aggregate_id,
     };
-    match decoded {
+    match decode(event)? {
         // The taste is of whoever chose the track.
         PlaylistEvent::TrackAdded { by, track, .. } => {
             let score = boost(PLAYLIST_ADDITION, event.recorded_at);
-            contribute(conn, by.uuid(), &track, score, Some(source)).await?;
+            gains.push(by.uuid(), &track, score, Some(source));
         }
         PlaylistEvent::TrackRemoved { track_id, .. } => {
+            gains.flush(conn).await?;
             take_back(conn, source, db_id(track_id)).await?;
         }
         // Deleting a playlist is tidying up, not a change of taste: what its tracks gave
         // stays, only the bookkeeping for taking it back goes.
         PlaylistEvent::PlaylistDeleted { .. } => {
+            gains.flush(conn).await?;
             sqlx::query(
                 "delete from taste_contributions where source_type = $1 and source_id = $2",
             )
@@ -271,14 +424,19 @@ impl Projection for TasteProjection {
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        match event.aggregate_type.as_str() {
-            Queue::TYPE => played(conn, event).await,
-            Library::TYPE => favorites(conn, event).await,
-            Playlist::TYPE => playlists(conn, event).await,
-            _ => Ok(()),
+        let mut gains = Gains::default();
+        for event in events {
+            match event.aggregate_type.as_str() {
+                Queue::TYPE => played(&mut gains, event)?,
+                Library::TYPE => favorites(conn, &mut gains, event).await?,
+                Playlist::TYPE => playlists(conn, &mut gains, event).await?,
+                _ => {}
+            }
         }
+        gains.flush(conn).await?;
+        Ok(())
     }
 }
 

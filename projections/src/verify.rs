@@ -53,6 +53,16 @@ pub async fn verify(
     pool: &PgPool,
     projection: &dyn Projection,
 ) -> Result<Verification, ProjectionError> {
+    verify_in_batches(pool, projection, BATCH).await
+}
+
+/// `verify`, replaying `batch` events per `apply`: a projection must build the same rows
+/// however its events are cut into batches.
+pub async fn verify_in_batches(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    batch: i64,
+) -> Result<Verification, ProjectionError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, projection.name()).await?;
     let checkpoint: Option<(String, i64)> =
@@ -64,7 +74,7 @@ pub async fn verify(
     let until = checkpoint.unwrap_or_else(|| ("0".to_owned(), 0));
 
     let tables = scratch_copies(&mut tx, projection).await?;
-    let events = replay(&mut tx, projection, &until).await?;
+    let events = replay(&mut tx, projection, &until, batch).await?;
 
     let mut checksums = Vec::new();
     for (table, live_name, scratch_name) in &tables {
@@ -131,6 +141,7 @@ async fn replay(
     conn: &mut PgConnection,
     projection: &dyn Projection,
     until: &(String, i64),
+    batch_size: i64,
 ) -> Result<u64, ProjectionError> {
     let mut after = ("0".to_owned(), 0_i64);
     let mut applied = 0;
@@ -148,17 +159,16 @@ async fn replay(
         .bind(after.1)
         .bind(&until.0)
         .bind(until.1)
-        .bind(BATCH)
+        .bind(batch_size)
         .fetch_all(&mut *conn)
         .await?;
         let Some(last) = batch.last() else {
             return Ok(applied);
         };
         after = (last.tx_text.clone(), last.event.position);
-        for row in &batch {
-            projection.apply(conn, &row.event).await?;
-        }
         applied += batch.len() as u64;
+        let events: Vec<StoredEvent> = batch.into_iter().map(|row| row.event).collect();
+        projection.apply(conn, &events).await?;
     }
 }
 

@@ -1,11 +1,17 @@
 //! The play queue read model: one row per user in `queues`, its entries in `queue_entries`.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::queue::{Queue, QueueEntry, QueueEvent};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{Projection, ProjectionError, StoredEvent};
+use crate::{
+    Projection, ProjectionError, StoredEvent,
+    track_columns::{TRACK_COLUMNS, TrackColumns, track_unnest_args},
+};
 
 pub struct QueueProjection;
 
@@ -26,27 +32,17 @@ async fn insert_entries(
     if entries.is_empty() {
         return Ok(());
     }
-    let column = |f: &dyn Fn(&QueueEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
+    let mut tracks = TrackColumns::default();
+    entries.iter().for_each(|e| tracks.push(&e.track));
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.entry_id).collect();
     let positions: Vec<i32> = (first..first + entries.len()).map(|p| p as i32).collect();
-    sqlx::query(
-        "insert into queue_entries (user_id, entry_id, position, track_id, title, artist_id, artist_name,
-                                    album_id, album_title, album_cover, duration)
-         select $1, * from unnest($2::uuid[], $3::int[], $4::bigint[], $5::text[], $6::bigint[], $7::text[],
-                                  $8::bigint[], $9::text[], $10::text[], $11::int[])",
-    )
-    .bind(user)
-    .bind(entries.iter().map(|e| e.entry_id).collect::<Vec<_>>())
-    .bind(positions)
-    .bind(entries.iter().map(|e| e.track.track_id.get() as i64).collect::<Vec<_>>())
-    .bind(column(&|e| e.track.title.clone()))
-    .bind(entries.iter().map(|e| e.track.artist_id.get() as i64).collect::<Vec<_>>())
-    .bind(column(&|e| e.track.artist_name.clone()))
-    .bind(entries.iter().map(|e| e.track.album_id.map(|a| a.get() as i64)).collect::<Vec<_>>())
-    .bind(column(&|e| e.track.album_title.clone()))
-    .bind(column(&|e| e.track.album_cover.clone()))
-    .bind(entries.iter().map(|e| e.track.duration as i32).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
+    let sql = format!(
+        "insert into queue_entries (user_id, entry_id, position, {TRACK_COLUMNS})
+         select $1, * from unnest($2::uuid[], $3::int[], {})",
+        track_unnest_args(4)
+    );
+    let query = sqlx::query(&sql).bind(user).bind(ids).bind(positions);
+    tracks.bind(query).execute(conn).await?;
     Ok(())
 }
 
@@ -87,125 +83,183 @@ impl Projection for QueueProjection {
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        let user = user_of(event)?;
-        let decoded: QueueEvent = event
-            .decode()
-            .map_err(|e| ProjectionError::decode(event, e))?;
-        sqlx::query(
-            "insert into queues (user_id, updated_at) values ($1, $2)
-             on conflict (user_id) do update set updated_at = excluded.updated_at",
-        )
-        .bind(user)
-        .bind(event.recorded_at)
-        .execute(&mut *conn)
-        .await?;
-        match decoded {
-            QueueEvent::QueueReplaced { entries, source } => {
-                for_user(conn, "delete from queue_entries where user_id = $1", user).await?;
-                insert_entries(conn, user, 0, &entries).await?;
-                let radio = matches!(source, domain::queue::PlaySource::Radio { .. });
-                sqlx::query(
-                    "update queues set current_position = null, is_radio = $2, track_count = $3
-                      where user_id = $1",
-                )
-                .bind(user)
-                .bind(radio)
-                .bind(entries.len() as i32)
-                .execute(&mut *conn)
-                .await?;
+        let mut moves = Moves::default();
+        for event in events {
+            let user = user_of(event)?;
+            // Plays and moves, the bulk of a listener's events, only touch the queue's row:
+            // they fold into one statement until an event that changes the entries.
+            if event.event_type == "TrackPlayed" {
+                moves.touch(user, event.recorded_at, None);
+                continue;
             }
-            QueueEvent::TrackEnqueued { entry, position } => {
-                for_user_n(conn, "update queue_entries set position = position + 1 where user_id = $1 and position >= $2", user, position as i64).await?;
-                insert_entries(conn, user, position, std::slice::from_ref(&entry)).await?;
-                for_user_n(
-                    conn,
-                    "update queues set track_count = track_count + 1,
-                            current_position = case when current_position >= $2
-                                                    then current_position + 1 else current_position end
-                      where user_id = $1",
-                    user,
-                    position as i64,
-                )
-                .await?;
+            match decode(event)? {
+                QueueEvent::PlaybackMoved { position } => {
+                    moves.touch(user, event.recorded_at, Some(position as i32));
+                }
+                change => {
+                    moves.touch(user, event.recorded_at, None);
+                    moves.flush(conn).await?;
+                    change_entries(conn, user, change).await?;
+                }
             }
-            QueueEvent::RadioTracksAppended { entries } => {
-                let count: i32 =
-                    sqlx::query_scalar("select track_count from queues where user_id = $1")
-                        .bind(user)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                insert_entries(conn, user, count.max(0) as usize, &entries).await?;
-                for_user_n(
-                    conn,
-                    "update queues set is_radio = true, track_count = track_count + $2 where user_id = $1",
-                    user,
-                    entries.len() as i64,
-                )
-                .await?;
-            }
-            QueueEvent::QueueTrimmed { removed } => {
-                let n = removed as i64;
-                for_user_n(
-                    conn,
-                    "delete from queue_entries where user_id = $1 and position < $2",
-                    user,
-                    n,
-                )
-                .await?;
-                for_user_n(
-                    conn,
-                    "update queue_entries set position = position - $2 where user_id = $1",
-                    user,
-                    n,
-                )
-                .await?;
-                for_user_n(
-                    conn,
-                    "update queues set current_position = greatest(current_position - $2, 0),
-                            track_count = greatest(track_count - $2, 0)
-                      where user_id = $1",
-                    user,
-                    n,
-                )
-                .await?;
-            }
-            QueueEvent::PlaybackMoved { position } => {
-                for_user_n(
-                    conn,
-                    "update queues set current_position = $2 where user_id = $1",
-                    user,
-                    position as i64,
-                )
-                .await?;
-            }
-            QueueEvent::QueueShuffled { order } => {
-                sqlx::query(
-                    "update queue_entries q set position = base.first + o.rank - 1
-                       from unnest($2::uuid[]) with ordinality as o(entry_id, rank),
-                            (select coalesce(current_position + 1, 0) as first from queues where user_id = $1) base
-                      where q.user_id = $1 and q.entry_id = o.entry_id",
-                )
-                .bind(user)
-                .bind(order)
-                .execute(&mut *conn)
-                .await?;
-            }
-            QueueEvent::QueueCleared => {
-                for_user(conn, "delete from queue_entries where user_id = $1", user).await?;
-                for_user(
-                    conn,
-                    "update queues set current_position = null, is_radio = false, track_count = 0
-                      where user_id = $1",
-                    user,
-                )
-                .await?;
-            }
-            QueueEvent::TrackPlayed { .. } => {}
         }
+        moves.flush(conn).await?;
         Ok(())
     }
+}
+
+fn decode(event: &StoredEvent) -> Result<QueueEvent, ProjectionError> {
+    event
+        .decode()
+        .map_err(|e| ProjectionError::decode(event, e))
+}
+
+/// The latest time and current position of each queue touched by plays and moves, in
+/// first-touched order.
+#[derive(Default)]
+struct Moves {
+    users: Vec<Uuid>,
+    latest: HashMap<Uuid, (DateTime<Utc>, Option<i32>)>,
+}
+
+impl Moves {
+    fn touch(&mut self, user: Uuid, at: DateTime<Utc>, position: Option<i32>) {
+        let entry = self.latest.entry(user).or_insert_with(|| {
+            self.users.push(user);
+            (at, None)
+        });
+        entry.0 = at;
+        entry.1 = position.or(entry.1);
+    }
+
+    async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.users.is_empty() {
+            return Ok(());
+        }
+        let (times, positions): (Vec<_>, Vec<_>) =
+            self.users.iter().map(|u| self.latest[u]).unzip();
+        sqlx::query(
+            "insert into queues (user_id, updated_at, current_position)
+             select * from unnest($1::uuid[], $2::timestamptz[], $3::int[])
+             on conflict (user_id) do update
+                set updated_at = excluded.updated_at,
+                    current_position = coalesce(excluded.current_position, queues.current_position)",
+        )
+        .bind(&self.users)
+        .bind(times)
+        .bind(positions)
+        .execute(conn)
+        .await?;
+        self.users.clear();
+        self.latest.clear();
+        Ok(())
+    }
+}
+
+/// Applies an event that changes the entries; the queue's row exists.
+async fn change_entries(
+    conn: &mut PgConnection,
+    user: Uuid,
+    change: QueueEvent,
+) -> Result<(), ProjectionError> {
+    match change {
+        QueueEvent::QueueReplaced { entries, source } => {
+            for_user(conn, "delete from queue_entries where user_id = $1", user).await?;
+            insert_entries(conn, user, 0, &entries).await?;
+            let radio = matches!(source, domain::queue::PlaySource::Radio { .. });
+            sqlx::query(
+                "update queues set current_position = null, is_radio = $2, track_count = $3
+                  where user_id = $1",
+            )
+            .bind(user)
+            .bind(radio)
+            .bind(entries.len() as i32)
+            .execute(&mut *conn)
+            .await?;
+        }
+        QueueEvent::TrackEnqueued { entry, position } => {
+            for_user_n(conn, "update queue_entries set position = position + 1 where user_id = $1 and position >= $2", user, position as i64).await?;
+            insert_entries(conn, user, position, std::slice::from_ref(&entry)).await?;
+            for_user_n(
+                conn,
+                "update queues set track_count = track_count + 1,
+                        current_position = case when current_position >= $2
+                                                then current_position + 1 else current_position end
+                  where user_id = $1",
+                user,
+                position as i64,
+            )
+            .await?;
+        }
+        QueueEvent::RadioTracksAppended { entries } => {
+            let count: i32 =
+                sqlx::query_scalar("select track_count from queues where user_id = $1")
+                    .bind(user)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            insert_entries(conn, user, count.max(0) as usize, &entries).await?;
+            for_user_n(
+                conn,
+                "update queues set is_radio = true, track_count = track_count + $2 where user_id = $1",
+                user,
+                entries.len() as i64,
+            )
+            .await?;
+        }
+        QueueEvent::QueueTrimmed { removed } => {
+            let n = removed as i64;
+            for_user_n(
+                conn,
+                "delete from queue_entries where user_id = $1 and position < $2",
+                user,
+                n,
+            )
+            .await?;
+            for_user_n(
+                conn,
+                "update queue_entries set position = position - $2 where user_id = $1",
+                user,
+                n,
+            )
+            .await?;
+            for_user_n(
+                conn,
+                "update queues set current_position = greatest(current_position - $2, 0),
+                        track_count = greatest(track_count - $2, 0)
+                  where user_id = $1",
+                user,
+                n,
+            )
+            .await?;
+        }
+        QueueEvent::QueueShuffled { order } => {
+            sqlx::query(
+                "update queue_entries q set position = base.first + o.rank - 1
+                   from unnest($2::uuid[]) with ordinality as o(entry_id, rank),
+                        (select coalesce(current_position + 1, 0) as first from queues where user_id = $1) base
+                  where q.user_id = $1 and q.entry_id = o.entry_id",
+            )
+            .bind(user)
+            .bind(order)
+            .execute(&mut *conn)
+            .await?;
+        }
+        QueueEvent::QueueCleared => {
+            for_user(conn, "delete from queue_entries where user_id = $1", user).await?;
+            for_user(
+                conn,
+                "update queues set current_position = null, is_radio = false, track_count = 0
+                  where user_id = $1",
+                user,
+            )
+            .await?;
+        }
+        // Folded into `Moves` by the caller.
+        QueueEvent::TrackPlayed { .. } | QueueEvent::PlaybackMoved { .. } => {}
+    }
+    Ok(())
 }
 
 /// The listening history: one row per `TrackPlayed`.
@@ -228,36 +282,38 @@ impl Projection for ListeningHistoryProjection {
     async fn apply(
         &self,
         conn: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
-        if event.event_type != "TrackPlayed" {
+        let mut plays: Vec<Uuid> = Vec::new();
+        let mut users: Vec<Uuid> = Vec::new();
+        let mut tracks = TrackColumns::default();
+        let mut played_at: Vec<DateTime<Utc>> = Vec::new();
+        let mut positions: Vec<i64> = Vec::new();
+        for event in events.iter().filter(|e| e.event_type == "TrackPlayed") {
+            let QueueEvent::TrackPlayed { play_id, track, .. } = decode(event)? else {
+                continue;
+            };
+            plays.push(play_id);
+            users.push(user_of(event)?);
+            tracks.push(&track);
+            played_at.push(event.recorded_at);
+            positions.push(event.position);
+        }
+        if plays.is_empty() {
             return Ok(());
         }
-        let QueueEvent::TrackPlayed { play_id, track, .. } = event
-            .decode()
-            .map_err(|e| ProjectionError::decode(event, e))?
-        else {
-            return Ok(());
-        };
-        sqlx::query(
-            "insert into playback_history (play_id, user_id, track_id, title, artist_id, artist_name, album_id,
-                                           album_title, album_cover, duration, played_at, event_position)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(play_id)
-        .bind(user_of(event)?)
-        .bind(track.track_id.get() as i64)
-        .bind(&track.title)
-        .bind(track.artist_id.get() as i64)
-        .bind(&track.artist_name)
-        .bind(track.album_id.map(|a| a.get() as i64))
-        .bind(&track.album_title)
-        .bind(&track.album_cover)
-        .bind(track.duration as i32)
-        .bind(event.recorded_at)
-        .bind(event.position)
-        .execute(conn)
-        .await?;
+        let sql = format!(
+            "insert into playback_history (play_id, user_id, {TRACK_COLUMNS}, played_at, event_position)
+             select * from unnest($1::uuid[], $2::uuid[], {}, $11::timestamptz[], $12::bigint[])",
+            track_unnest_args(3)
+        );
+        let query = sqlx::query(&sql).bind(plays).bind(users);
+        tracks
+            .bind(query)
+            .bind(played_at)
+            .bind(positions)
+            .execute(conn)
+            .await?;
         Ok(())
     }
 }
