@@ -12,6 +12,7 @@ use domain::{
     playlist::{Description, EntryId, NewEntry, PlaylistAction, PlaylistCommand, PlaylistName},
     queue::{PlaySource, QueueCommand},
 };
+use playpod::playlists::time_travel::{self, Until};
 use uuid::Uuid;
 
 /// Tracks of two artists, so taste scores of one artist gather many signals.
@@ -91,6 +92,16 @@ async fn build_and_edit_playlists(app: &TestApp, alice: Uuid, bob: Uuid) {
             entry: entry(first + 2),
         };
         playlist(app, &key, owner, add).await;
+        // Back to the four first tracks: the restore removes, re-adds and moves tracks
+        // in the middle of the list.
+        let events = time_travel::events(&app.state.pool, id).await.unwrap();
+        let target = time_travel::fold(&events, Until::Version(5))
+            .unwrap()
+            .playlist
+            .contents()
+            .unwrap();
+        let restore = PlaylistAction::Restore { version: 5, target };
+        playlist(app, &key, owner, restore).await;
         if owner == bob {
             playlist(app, &key, owner, PlaylistAction::Delete).await;
         }

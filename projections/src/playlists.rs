@@ -212,17 +212,7 @@ impl Pending {
             let column = |f: fn(&Run) -> i32| self.runs.iter().map(f).collect::<Vec<_>>();
             let ids: Vec<&str> = self.runs.iter().map(|r| r.playlist.as_str()).collect();
             let (firsts, counts) = (column(|r| r.first), column(|r| r.count));
-            // Additions insert at their position; what was there and after moves down.
-            sqlx::query(
-                "update playlist_tracks t set position = t.position + r.count
-                   from unnest($1::text[]::uuid[], $2::int[], $3::int[]) as r(id, first, count)
-                  where t.playlist_id = r.id and t.position >= r.first",
-            )
-            .bind(&ids)
-            .bind(&firsts)
-            .bind(&counts)
-            .execute(&mut *conn)
-            .await?;
+            shift_for_insertions(conn, &ids, &firsts, &counts).await?;
             let t = &self.tracks;
             let sql = format!(
                 "insert into playlist_tracks (playlist_id, entry_id, position, {TRACK_COLUMNS}, added_at)
@@ -253,6 +243,38 @@ impl Pending {
         *self = Self::default();
         Ok(())
     }
+}
+
+/// Additions insert at their position, so what was there and after moves down. Nearly
+/// every addition appends, which moves nothing: find the runs that do move rows first,
+/// by primary key, rather than let one join over every playlist's tracks find nothing.
+async fn shift_for_insertions(
+    conn: &mut PgConnection,
+    ids: &[&str],
+    firsts: &[i32],
+    counts: &[i32],
+) -> Result<(), sqlx::Error> {
+    let inside: Vec<i64> = sqlx::query_scalar(
+        "select r.i from unnest($1::text[]::uuid[], $2::int[]) with ordinality as r(id, first, i)
+           join playlists p on p.id = r.id
+          where r.first < p.track_count",
+    )
+    .bind(ids)
+    .bind(firsts)
+    .fetch_all(&mut *conn)
+    .await?;
+    for i in inside {
+        let i = i as usize - 1;
+        exec(
+            conn,
+            "update playlist_tracks set position = position + $3
+              where playlist_id = $1::uuid and position >= $2",
+            ids[i],
+            &[firsts[i].into(), counts[i].into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Applies a change other than a creation or an addition.

@@ -1,7 +1,7 @@
 //! `playpod projections rebuild|verify`: rebuild read models from the events, or check
 //! that rebuilding them would give exactly the rows they hold.
 
-use std::{io::Write, sync::Arc};
+use std::{io::Write, sync::Arc, time::Duration};
 
 use projections::{
     Projection, ProjectionEngine, ProjectionError,
@@ -40,34 +40,53 @@ pub fn select(
     }
 }
 
-/// Rebuilds the projection `name` (all when `None`), writing one line per read model with
-/// its throughput to `out`; returns the events applied per projection.
+/// Rebuilds the projection `name` (all when `None`, side by side: each is its own
+/// transaction on its own connection, so PostgreSQL works on all of them at once), writing
+/// one line per read model with its throughput to `out`; returns the events applied per
+/// projection.
 pub async fn rebuild(
     engine: &ProjectionEngine,
     pool: &PgPool,
     name: Option<&str>,
     out: &mut impl Write,
 ) -> Result<Vec<(&'static str, u64)>, MaintenanceError> {
-    let mut rebuilt = Vec::new();
-    for projection in select(engine, name)? {
-        let mut progress = Progress::on_terminal(projection.name());
-        if progress.is_visible() {
-            progress.set_total(count_events(pool, projection.aggregate_types()).await?);
-        }
-        let applied = engine
-            .rebuild_reporting(projection.as_ref(), &mut |n| progress.advance(n))
-            .await?;
-        progress.finish();
+    let selected = select(engine, name)?;
+    // One progress line can be drawn; several rebuilds at once would scramble it.
+    let show_progress = selected.len() == 1;
+    let rebuilds = selected
+        .iter()
+        .map(|projection| rebuild_one(engine, pool, projection.as_ref(), show_progress));
+    let rebuilt = futures::future::try_join_all(rebuilds).await?;
+    for (name, applied, elapsed) in &rebuilt {
         writeln!(
             out,
-            "{}: rebuilt from {applied} events in {:.2} s ({:.0} events/s)",
-            projection.name(),
-            progress.elapsed().as_secs_f64(),
-            progress.per_second(),
+            "{name}: rebuilt from {applied} events in {:.2} s ({:.0} events/s)",
+            elapsed.as_secs_f64(),
+            *applied as f64 / elapsed.as_secs_f64().max(1e-3),
         )?;
-        rebuilt.push((projection.name(), applied));
     }
-    Ok(rebuilt)
+    Ok(rebuilt.into_iter().map(|(n, a, _)| (n, a)).collect())
+}
+
+async fn rebuild_one(
+    engine: &ProjectionEngine,
+    pool: &PgPool,
+    projection: &dyn Projection,
+    show_progress: bool,
+) -> Result<(&'static str, u64, Duration), MaintenanceError> {
+    let mut progress = if show_progress {
+        Progress::on_terminal(projection.name())
+    } else {
+        Progress::hidden(projection.name())
+    };
+    if progress.is_visible() {
+        progress.set_total(count_events(pool, projection.aggregate_types()).await?);
+    }
+    let applied = engine
+        .rebuild_reporting(projection, &mut |n| progress.advance(n))
+        .await?;
+    progress.finish();
+    Ok((projection.name(), applied, progress.elapsed()))
 }
 
 async fn count_events(pool: &PgPool, aggregate_types: &[&str]) -> Result<u64, sqlx::Error> {
