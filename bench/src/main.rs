@@ -139,6 +139,7 @@ async fn run(args: RunArgs) -> Result<()> {
         idle_rss_kb: fresh.idle_rss_kb,
     };
     fresh.stop().await?;
+    say(&format!("ready in {:.0?}", startup_empty.time));
 
     say(&format!("seeding {size:?}"));
     let pool = PgPool::connect(&database_url).await?;
@@ -175,6 +176,15 @@ async fn run(args: RunArgs) -> Result<()> {
         let sampler = server.sample_rss();
         let outcome = wrk::run(&args.work_dir, case.name, &load, &server.base_url).await?;
         let max_rss_kb = sampler.stop();
+        say(&format!(
+            "{}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, max RSS {} kB",
+            case.name,
+            outcome.per_second(),
+            outcome.p50_us / 1e3,
+            outcome.p99_us / 1e3,
+            outcome.errors(),
+            max_rss_kb
+        ));
         if case.kind == Kind::Contended {
             contention = Some(contention_after(&pool, &seeded, &outcome).await?);
         }

@@ -336,7 +336,7 @@ fn render(r: &Results) -> crate::Result<String> {
     }
     writeln!(
         out,
-        "\n`playpod projections rebuild` printed: `{}`\n",
+        "\n`playpod projections rebuild` printed:\n\n```\n{}\n```\n",
         r.rebuild.output.trim()
     )?;
     Ok(out)

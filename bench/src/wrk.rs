@@ -103,7 +103,12 @@ function done(summary, latency, requests)
 end
 "#;
 
-/// Writes the script, the tokens and one file of lines per thread under `dir/name`.
+/// The case's file names: its name without spaces.
+fn file_name(name: &str) -> String {
+    name.replace(' ', "-")
+}
+
+/// Writes the script, the tokens and one file of lines per thread under `dir`.
 pub fn prepare(
     dir: &Path,
     name: &str,
@@ -118,7 +123,7 @@ pub fn prepare(
         for l in lines {
             writeln!(text, "{}\t{}\t{}\t{}", l.method, l.path, l.token, l.body)?;
         }
-        std::fs::write(dir.join(format!("{name}.{thread}")), text)?;
+        std::fs::write(dir.join(format!("{}.{thread}", file_name(name))), text)?;
     }
     Ok(())
 }
@@ -134,7 +139,7 @@ pub async fn run(dir: &Path, name: &str, load: &Load, base_url: &str) -> crate::
         .arg(base_url)
         .arg("--")
         .arg(dir.join("tokens"))
-        .arg(dir.join(name))
+        .arg(dir.join(file_name(name)))
         .output()
         .await?;
     let stdout = String::from_utf8_lossy(&output.stdout);
