@@ -1,0 +1,210 @@
+//! The load cases and the request lines each replays.
+
+use domain::TrackSnapshot;
+
+use crate::{
+    seed::Seeded,
+    wrk::{Line, THREADS},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Read,
+    /// Touches no database: what the HTTP stack alone costs.
+    Baseline,
+    Write,
+    /// Every connection on one playlist, as its owner.
+    Contended,
+}
+
+pub struct Case {
+    pub name: &'static str,
+    pub request: &'static str,
+    pub kind: Kind,
+    /// The original Python PlayPod's req/s, where issue #7 gives it.
+    pub python_per_second: Option<f64>,
+    pub lines: Vec<Vec<Line>>,
+}
+
+/// Lines per thread of a write case: more than a 15 s run sends, so the lines do not
+/// wrap around (a second add of the same track would be refused).
+const WRITE_LINES_PER_THREAD: usize = 40_000;
+/// Enqueues one user may make: seeded queues hold 50 entries of at most 1000.
+const ENQUEUES_PER_USER: usize = 900;
+/// How far the removal of a track trails its addition in the contended case, in
+/// add/remove pairs of one thread: far beyond the requests one thread has in flight.
+const CONTENDED_LAG: usize = 200;
+
+pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<Case> {
+    let track = |i: usize| tracks[i % tracks.len()].track_id;
+    let reads =
+        |f: &dyn Fn(usize, usize) -> Line| spread(load_users, 1.max(tracks.len() / load_users), f);
+    let writes = |per_user: usize, f: &dyn Fn(usize, usize) -> Line| {
+        let users_per_thread = load_users.div_ceil(THREADS);
+        spread(
+            load_users,
+            per_user.min(WRITE_LINES_PER_THREAD.div_ceil(users_per_thread)),
+            f,
+        )
+    };
+    let free_tracks = seeded
+        .add_targets
+        .iter()
+        .map(|(_, free)| free.len())
+        .min()
+        .unwrap_or(0);
+    vec![
+        Case {
+            name: "queue tracks",
+            request: "GET /api/playlists/queue/tracks/ (50 tracks)",
+            kind: Kind::Read,
+            python_per_second: Some(120.0),
+            lines: reads(&|u, _| Line::new("GET", "/api/playlists/queue/tracks/".into(), u)),
+        },
+        Case {
+            name: "playlist list",
+            request: "GET /api/playlists/playlists/?limit=20",
+            kind: Kind::Read,
+            python_per_second: Some(32.0),
+            lines: reads(&|u, _| Line::new("GET", "/api/playlists/playlists/?limit=20".into(), u)),
+        },
+        Case {
+            name: "playlist detail",
+            request: "GET /api/playlists/playlists/{id}/ (100 tracks)",
+            kind: Kind::Read,
+            python_per_second: None,
+            lines: reads(&|u, _| {
+                let path = format!("/api/playlists/playlists/{}/", seeded.detail_playlists[u]);
+                Line::new("GET", path, u)
+            }),
+        },
+        Case {
+            name: "play history",
+            request: "GET /api/playlists/queue/history/?limit=50",
+            kind: Kind::Read,
+            python_per_second: None,
+            lines: reads(&|u, _| {
+                Line::new("GET", "/api/playlists/queue/history/?limit=50".into(), u)
+            }),
+        },
+        Case {
+            name: "catalog track",
+            request: "GET /api/catalogue/tracks/{id}/ (bundled catalog)",
+            kind: Kind::Read,
+            python_per_second: None,
+            lines: reads(&|u, r| {
+                Line::new(
+                    "GET",
+                    format!("/api/catalogue/tracks/{}/", track(u * 31 + r)),
+                    u,
+                )
+            }),
+        },
+        Case {
+            name: "liveness",
+            request: "GET /health/live (no database)",
+            kind: Kind::Baseline,
+            python_per_second: None,
+            lines: reads(&|u, _| Line::new("GET", "/health/live".into(), u)),
+        },
+        Case {
+            name: "enqueue",
+            request: "POST /api/playlists/queue/enqueue/",
+            kind: Kind::Write,
+            python_per_second: None,
+            lines: writes(ENQUEUES_PER_USER, &|u, r| {
+                Line::new("POST", "/api/playlists/queue/enqueue/".into(), u)
+                    .with_body(format!(r#"{{"track_id":"{}"}}"#, track(u * 31 + r)))
+            }),
+        },
+        Case {
+            name: "add track",
+            request: "POST /api/playlists/playlists/{id}/add_track/ (own playlist)",
+            kind: Kind::Write,
+            python_per_second: None,
+            lines: writes(free_tracks, &|u, r| {
+                let (playlist, free) = &seeded.add_targets[u];
+                let path = format!("/api/playlists/playlists/{playlist}/add_track/");
+                Line::new("POST", path, u)
+                    .with_body(format!(r#"{{"track_id":"{}"}}"#, free[r].track_id))
+            }),
+        },
+        Case {
+            name: "next",
+            request: "POST /api/playlists/queue/next/",
+            kind: Kind::Write,
+            python_per_second: None,
+            lines: writes(usize::MAX, &|u, _| {
+                Line::new("POST", "/api/playlists/queue/next/".into(), u)
+            }),
+        },
+        Case {
+            name: "one playlist",
+            request: "add_track + remove_track, every connection on one playlist",
+            kind: Kind::Contended,
+            python_per_second: None,
+            lines: contended_lines(seeded, tracks),
+        },
+    ]
+}
+
+/// `rounds` lines for each load user, users interleaved; a user's lines all go to one
+/// thread (user `u` to thread `u % THREADS`), so they are sent in order.
+fn spread(load_users: usize, rounds: usize, line: &dyn Fn(usize, usize) -> Line) -> Vec<Vec<Line>> {
+    (0..THREADS)
+        .map(|thread| {
+            let users: Vec<usize> = (thread..load_users).step_by(THREADS).collect();
+            (0..rounds)
+                .flat_map(|r| users.iter().map(move |&u| (u, r)))
+                .map(|(u, r)| line(u, r))
+                .collect()
+        })
+        .collect()
+}
+
+/// Each thread's own tracks, in the order it adds them.
+fn contended_cycles(tracks: &[TrackSnapshot]) -> Vec<Vec<&TrackSnapshot>> {
+    (0..THREADS)
+        .map(|thread| tracks.iter().skip(thread).step_by(THREADS).collect())
+        .collect()
+}
+
+fn lag(cycle: usize) -> usize {
+    CONTENDED_LAG.min(cycle / 2)
+}
+
+/// What the contended playlist holds before the run: the tracks each thread removes
+/// before it first adds them, so every request of the cycle is valid.
+pub fn contended_initial(tracks: &[TrackSnapshot]) -> Vec<TrackSnapshot> {
+    contended_cycles(tracks)
+        .into_iter()
+        .flat_map(|cycle| {
+            let from = cycle.len() - lag(cycle.len());
+            cycle[from..].iter().map(|&t| t.clone()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Per thread, a cycle over its tracks: add track `j`, remove track `j - lag`. The
+/// playlist never holds a track twice, never misses one being removed, and its size
+/// stays at `lag` per thread however long wrk runs. The catalog's 904 tracks cannot
+/// sustain 15 s of adds alone: a track is refused the second time.
+fn contended_lines(seeded: &Seeded, tracks: &[TrackSnapshot]) -> Vec<Vec<Line>> {
+    let base = format!("/api/playlists/playlists/{}", seeded.contended_playlist);
+    contended_cycles(tracks)
+        .into_iter()
+        .map(|cycle| {
+            let (n, lag) = (cycle.len(), lag(cycle.len()));
+            (0..n)
+                .flat_map(|j| {
+                    let add = Line::new("POST", format!("{base}/add_track/"), 0)
+                        .with_body(format!(r#"{{"track_id":"{}"}}"#, cycle[j].track_id));
+                    let gone = cycle[(j + n - lag) % n].track_id;
+                    let remove =
+                        Line::new("DELETE", format!("{base}/remove_track/?track_id={gone}"), 0);
+                    [add, remove]
+                })
+                .collect()
+        })
+        .collect()
+}
