@@ -110,17 +110,17 @@ impl Gains {
     async fn artists(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         let keys = distinct(self.0.iter().map(|g| (g.user, g.artist_id)));
         let (users, artists): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
-        let stored: Vec<(Uuid, i64, f64)> = sqlx::query_as(
-            "select t.user_id, t.artist_id, t.score
-               from taste_artists t
-               join unnest($1::uuid[], $2::bigint[]) as k(user_id, artist_id) using (user_id, artist_id)",
-        )
+        let stored: Vec<Option<f64>> = sqlx::query_scalar(&format!(
+            "select (select t.score from taste_artists t
+                      where t.user_id = k.user_id and t.artist_id = k.id)
+               {KEYS_IN_ORDER}"
+        ))
         .bind(&users)
         .bind(&artists)
         .fetch_all(&mut *conn)
         .await?;
         let scores = add_in_order(
-            stored.into_iter().map(|(u, a, s)| ((u, a), s)),
+            with_stored(&keys, stored),
             self.0.iter().map(|g| ((g.user, g.artist_id), g.score)),
         );
         // The artist's name and seed track are those of its latest signal.
@@ -161,16 +161,16 @@ impl Gains {
             return Ok(());
         }
         let (users, albums): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
-        let stored: Vec<(Uuid, i64, f64)> = sqlx::query_as(
-            "select t.user_id, t.album_id, t.score
-               from taste_albums t
-               join unnest($1::uuid[], $2::bigint[]) as k(user_id, album_id) using (user_id, album_id)",
-        )
+        let stored: Vec<Option<f64>> = sqlx::query_scalar(&format!(
+            "select (select t.score from taste_albums t
+                      where t.user_id = k.user_id and t.album_id = k.id)
+               {KEYS_IN_ORDER}"
+        ))
         .bind(&users)
         .bind(&albums)
         .fetch_all(&mut *conn)
         .await?;
-        let scores = add_in_order(stored.into_iter().map(|(u, a, s)| ((u, a), s)), gains());
+        let scores = add_in_order(with_stored(&keys, stored), gains());
         let totals: Vec<f64> = keys.iter().map(|k| scores[k]).collect();
         sqlx::query(
             "insert into taste_albums (user_id, album_id, score)
@@ -200,21 +200,23 @@ impl Gains {
         let kinds: Vec<&str> = keys.iter().map(|k| k.0).collect();
         let ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
         let tracks: Vec<i64> = keys.iter().map(|k| k.2).collect();
-        let stored: Vec<(String, String, i64, f64)> = sqlx::query_as(
-            "select t.source_type, t.source_id, t.track_id, t.score
-               from taste_contributions t
-               join unnest($1::text[], $2::text[], $3::bigint[]) as k(source_type, source_id, track_id)
-                 using (source_type, source_id, track_id)",
+        let stored: Vec<Option<f64>> = sqlx::query_scalar(
+            "select (select t.score from taste_contributions t
+                      where t.source_type = k.source_type and t.source_id = k.source_id
+                        and t.track_id = k.track_id)
+               from unnest($1::text[], $2::text[], $3::bigint[])
+                    with ordinality as k(source_type, source_id, track_id, i)
+              order by k.i",
         )
         .bind(&kinds)
         .bind(&ids)
         .bind(&tracks)
         .fetch_all(&mut *conn)
         .await?;
-        let stored = stored
-            .iter()
-            .map(|(kind, id, track, score)| ((kind.as_str(), id.as_str(), *track), *score));
-        let scores = add_in_order(stored, sourced().map(|(k, g)| (k, g.score)));
+        let scores = add_in_order(
+            with_stored(&keys, stored),
+            sourced().map(|(k, g)| (k, g.score)),
+        );
         // A contribution keeps the user, artist and album of the signal that created it.
         let mut first: HashMap<(&str, &str, i64), &Gain> = HashMap::new();
         for (key, gain) in sourced() {
@@ -242,6 +244,20 @@ impl Gains {
         .await?;
         Ok(())
     }
+}
+
+/// Looks a batch of keys up one by one, by primary key, in the order given: a subquery per
+/// key cannot be turned into a join that scans the whole table, which the planner chose
+/// for the tables a rebuild is filling (they have no statistics yet).
+const KEYS_IN_ORDER: &str =
+    "from unnest($1::uuid[], $2::bigint[]) with ordinality as k(user_id, id, i)
+      order by k.i";
+
+/// The keys that have a stored score, with it.
+fn with_stored<K: Copy>(keys: &[K], stored: Vec<Option<f64>>) -> impl Iterator<Item = (K, f64)> {
+    keys.iter()
+        .zip(stored)
+        .filter_map(|(k, score)| score.map(|s| (*k, s)))
 }
 
 /// The keys in the order they first appear.
