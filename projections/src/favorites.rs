@@ -37,9 +37,7 @@ impl Projection for FavoritesProjection {
     ) -> Result<(), ProjectionError> {
         let mut added = Added::default();
         for event in events {
-            let decoded: LibraryEvent = event
-                .decode()
-                .map_err(|e| ProjectionError::decode(event, e))?;
+            let decoded: LibraryEvent = event.decoded()?;
             // The library's id is its owner's user id.
             let user = event.aggregate_id.as_str();
             match decoded {

@@ -57,9 +57,7 @@ impl Projection for PlaylistsProjection {
     ) -> Result<(), ProjectionError> {
         let mut pending = Pending::default();
         for event in events {
-            let decoded: PlaylistEvent = event
-                .decode()
-                .map_err(|e| ProjectionError::decode(event, e))?;
+            let decoded: PlaylistEvent = event.decoded()?;
             let id = event.aggregate_id.as_str();
             match decoded {
                 PlaylistEvent::PlaylistCreated {

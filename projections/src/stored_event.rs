@@ -23,6 +23,12 @@ impl StoredEvent {
         E::deserialize(&self.payload)
     }
 
+    /// `decode` for a projector: a failure names the event that could not be read.
+    pub fn decoded<E: DeserializeOwned>(&self) -> Result<E, crate::ProjectionError> {
+        self.decode()
+            .map_err(|e| crate::ProjectionError::decode(self, e))
+    }
+
     /// A metadata entry written by the command bus (`actor`, `request_id`).
     pub fn meta(&self, key: &str) -> Option<&str> {
         self.metadata.get(key).and_then(|v| v.as_str())

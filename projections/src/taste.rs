@@ -110,15 +110,7 @@ impl Gains {
     async fn artists(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         let keys = distinct(self.0.iter().map(|g| (g.user, g.artist_id)));
         let (users, artists): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
-        let stored: Vec<Option<f64>> = sqlx::query_scalar(&format!(
-            "select (select t.score from taste_artists t
-                      where t.user_id = k.user_id and t.artist_id = k.id)
-               {KEYS_IN_ORDER}"
-        ))
-        .bind(&users)
-        .bind(&artists)
-        .fetch_all(&mut *conn)
-        .await?;
+        let stored = stored_scores(conn, "taste_artists", "artist_id", &users, &artists).await?;
         let scores = add_in_order(
             with_stored(&keys, stored),
             self.0.iter().map(|g| ((g.user, g.artist_id), g.score)),
@@ -161,15 +153,7 @@ impl Gains {
             return Ok(());
         }
         let (users, albums): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
-        let stored: Vec<Option<f64>> = sqlx::query_scalar(&format!(
-            "select (select t.score from taste_albums t
-                      where t.user_id = k.user_id and t.album_id = k.id)
-               {KEYS_IN_ORDER}"
-        ))
-        .bind(&users)
-        .bind(&albums)
-        .fetch_all(&mut *conn)
-        .await?;
+        let stored = stored_scores(conn, "taste_albums", "album_id", &users, &albums).await?;
         let scores = add_in_order(with_stored(&keys, stored), gains());
         let totals: Vec<f64> = keys.iter().map(|k| scores[k]).collect();
         sqlx::query(
@@ -246,12 +230,26 @@ impl Gains {
     }
 }
 
-/// Looks a batch of keys up one by one, by primary key, in the order given: a subquery per
-/// key cannot be turned into a join that scans the whole table, which the planner chose
-/// for the tables a rebuild is filling (they have no statistics yet).
-const KEYS_IN_ORDER: &str =
-    "from unnest($1::uuid[], $2::bigint[]) with ordinality as k(user_id, id, i)
-      order by k.i";
+/// The stored score of each (user, `column`) key of `table`, in the order given. A subquery
+/// per key is a primary-key lookup that cannot be turned into a join scanning the whole
+/// table, which the planner chose for the tables a rebuild is filling (no statistics yet).
+async fn stored_scores(
+    conn: &mut PgConnection,
+    table: &str,
+    column: &str,
+    users: &[Uuid],
+    ids: &[i64],
+) -> Result<Vec<Option<f64>>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "select (select t.score from {table} t where t.user_id = k.user_id and t.{column} = k.id)
+           from unnest($1::uuid[], $2::bigint[]) with ordinality as k(user_id, id, i)
+          order by k.i"
+    ))
+    .bind(users)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
 
 /// The keys that have a stored score, with it.
 fn with_stored<K: Copy>(keys: &[K], stored: Vec<Option<f64>>) -> impl Iterator<Item = (K, f64)> {
@@ -340,18 +338,12 @@ async fn subtract(
     Ok(())
 }
 
-fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ProjectionError> {
-    event
-        .decode()
-        .map_err(|e| ProjectionError::decode(event, e))
-}
-
 fn played(gains: &mut Gains, event: &StoredEvent) -> Result<(), ProjectionError> {
     // Only plays tell something; other queue events are not even decoded.
     if event.event_type != "TrackPlayed" {
         return Ok(());
     }
-    if let QueueEvent::TrackPlayed { track, .. } = decode(event)? {
+    if let QueueEvent::TrackPlayed { track, .. } = event.decoded()? {
         gains.push(
             uuid_of(event)?,
             &track,
@@ -371,7 +363,7 @@ async fn favorites(
         aggregate_type: Library::TYPE,
         id: &event.aggregate_id,
     };
-    match decode(event)? {
+    match event.decoded()? {
         LibraryEvent::FavoriteAdded { track, .. } => {
             // A library belongs to the user whose id it has.
             let score = boost(FAVORITE, event.recorded_at);
@@ -394,7 +386,7 @@ async fn playlists(
         aggregate_type: Playlist::TYPE,
         id: &event.aggregate_id,
     };
-    match decode(event)? {
+    match event.decoded()? {
         // The taste is of whoever chose the track.
         PlaylistEvent::TrackAdded { by, track, .. } => {
             let score = boost(PLAYLIST_ADDITION, event.recorded_at);

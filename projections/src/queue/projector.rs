@@ -94,7 +94,7 @@ impl Projection for QueueProjection {
                 moves.touch(user, event.recorded_at, None);
                 continue;
             }
-            match decode(event)? {
+            match event.decoded()? {
                 QueueEvent::PlaybackMoved { position } => {
                     moves.touch(user, event.recorded_at, Some(position as i32));
                 }
@@ -108,12 +108,6 @@ impl Projection for QueueProjection {
         moves.flush(conn).await?;
         Ok(())
     }
-}
-
-fn decode(event: &StoredEvent) -> Result<QueueEvent, ProjectionError> {
-    event
-        .decode()
-        .map_err(|e| ProjectionError::decode(event, e))
 }
 
 /// The latest time and current position of each queue touched by plays and moves, in
@@ -290,7 +284,7 @@ impl Projection for ListeningHistoryProjection {
         let mut played_at: Vec<DateTime<Utc>> = Vec::new();
         let mut positions: Vec<i64> = Vec::new();
         for event in events.iter().filter(|e| e.event_type == "TrackPlayed") {
-            let QueueEvent::TrackPlayed { play_id, track, .. } = decode(event)? else {
+            let QueueEvent::TrackPlayed { play_id, track, .. } = event.decoded()? else {
                 continue;
             };
             plays.push(play_id);
