@@ -43,28 +43,15 @@ where
     A::Command: Clone + Send,
     A::Error: Send,
 {
-    pub fn new(pool: PgPool, engine: ProjectionEngine, services: A::Services) -> Self {
-        Self::build(pool, engine, services, None)
-    }
-
-    /// For aggregates that gather many events: loading costs one snapshot plus at most
-    /// `every` events, however long the history.
-    pub fn with_snapshots(
+    /// Loading an aggregate costs one snapshot plus fewer than `snapshot_every` events,
+    /// however long its history.
+    pub fn new(
         pool: PgPool,
         engine: ProjectionEngine,
         services: A::Services,
-        every: usize,
+        snapshot_every: usize,
     ) -> Self {
-        Self::build(pool, engine, services, Some(every))
-    }
-
-    fn build(
-        pool: PgPool,
-        engine: ProjectionEngine,
-        services: A::Services,
-        snapshot_every: Option<usize>,
-    ) -> Self {
-        let store = SnapshotEventStore::new(PostgresEventRepository::new(pool), snapshot_every);
+        let store = SnapshotEventStore::new(PostgresEventRepository::new(pool), Some(snapshot_every));
         Self {
             cqrs: CqrsFramework::new(store, vec![], services),
             engine,

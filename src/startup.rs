@@ -36,9 +36,9 @@ pub enum StartupError {
     },
 }
 
-/// A queue gathers an event for every play; loading it reads a snapshot plus fewer than
-/// this many events.
-const QUEUE_SNAPSHOT_EVERY: usize = 50;
+/// Every aggregate grows without bound (a queue by every play, a playlist or a library by
+/// every edit); loading one reads a snapshot plus fewer than this many events.
+const SNAPSHOT_EVERY: usize = 50;
 
 /// Builds the shared state: pool (migrated), keys, stores.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
@@ -49,10 +49,9 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let (catalog, previews) = catalog::from_settings(&settings);
     tracing::info!(catalog = catalog.name(), "music catalog ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
-    let queue =
-        CommandBus::with_snapshots(pool.clone(), projections.clone(), (), QUEUE_SNAPSHOT_EVERY);
-    let playlists = CommandBus::new(pool.clone(), projections.clone(), ());
-    let library = CommandBus::new(pool.clone(), projections.clone(), ());
+    let queue = CommandBus::new(pool.clone(), projections.clone(), (), SNAPSHOT_EVERY);
+    let playlists = CommandBus::new(pool.clone(), projections.clone(), (), SNAPSHOT_EVERY);
+    let library = CommandBus::new(pool.clone(), projections.clone(), (), SNAPSHOT_EVERY);
     Ok(AppState {
         queue: Arc::new(queue),
         playlists: Arc::new(playlists),

@@ -201,6 +201,47 @@ async fn wait_for_returns_once_the_aggregate_is_projected() {
 }
 
 #[tokio::test]
+async fn on_the_leader_commands_wait_for_the_running_projector() {
+    let (pool, engine) = setup().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = tokio::spawn(engine.clone().run(stopped));
+    while !engine.is_leader() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let writers = (0..8).map(|w| {
+        let (pool, engine) = (pool.clone(), engine.clone());
+        tokio::spawn(async move {
+            let id = format!("writer-{w}");
+            for sequence in 1..=10_i64 {
+                sqlx::query(INSERT)
+                    .bind(&id)
+                    .bind(sequence)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                engine
+                    .wait_for("Probe", &id, std::time::Duration::from_secs(10))
+                    .await
+                    .unwrap();
+                let projected: i64 =
+                    sqlx::query_scalar("select count(*) from seen where aggregate_id = $1")
+                        .bind(&id)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                assert_eq!(projected, sequence, "{id} reads its own writes");
+            }
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.unwrap();
+    }
+    stop.send(true).unwrap();
+    projector.await.unwrap();
+    assert_eq!(seen(&pool).await.len(), 80);
+}
+
+#[tokio::test]
 async fn stored_events_cannot_be_changed_or_deleted() {
     let (pool, _engine) = setup().await;
     sqlx::query(INSERT)

@@ -6,6 +6,10 @@
 //! skipped. Each batch is applied and its checkpoint moved in one transaction, under an
 //! advisory lock per projection, so an event is applied exactly once even across crashes
 //! and across several PlayPod instances.
+//!
+//! One instance leads: it applies the events as they come, for every projection at once,
+//! so a burst of commands costs a few batches, not one transaction per command. A command
+//! on the leader waits for its event in the committed checkpoints it publishes in memory.
 
 use std::{
     sync::{
@@ -17,13 +21,19 @@ use std::{
 
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool, postgres::PgListener};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
-use crate::stored_event::{EVENT_COLUMNS, StoredEvent};
+use crate::{
+    progress::{CHECKPOINT_COLUMNS, Checkpoint, Progress},
+    stored_event::{EVENT_COLUMNS, StoredEvent},
+};
 
 pub const NOTIFY_CHANNEL: &str = "playpod_events";
 /// How often an instance that does not lead the projectors tries to take over.
 const FOLLOWER_RETRY: Duration = Duration::from_secs(2);
+/// How long a waiting command lets the leader work before asking again, at most: its
+/// event may have been held back by an older transaction that sends no notification.
+const MAX_WAIT_PAUSE: Duration = Duration::from_millis(20);
 pub(crate) const BATCH: i64 = 1000;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +86,9 @@ pub struct ProjectionEngine {
     pool: PgPool,
     projections: Arc<Vec<Arc<dyn Projection>>>,
     leader: Arc<AtomicBool>,
+    progress: Progress,
+    /// Asks the leader for another round (coalesced: one permit however many ask).
+    wake: Arc<Notify>,
 }
 
 impl ProjectionEngine {
@@ -96,6 +109,8 @@ impl ProjectionEngine {
             pool,
             projections: Arc::new(projections),
             leader: Arc::default(),
+            progress: Progress::new(),
+            wake: Arc::default(),
         })
     }
 
@@ -107,13 +122,16 @@ impl ProjectionEngine {
         self.projections.iter().find(|p| p.name() == name).cloned()
     }
 
-    /// Applies every finished event not yet applied, for every projection.
+    /// Applies every finished event not yet applied, for every projection (side by side:
+    /// each owns its tables and has its own lock).
     pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
-        let mut applied = 0;
-        for projection in self.projections.iter() {
-            applied += self.catch_up_one(projection.as_ref()).await?;
-        }
-        Ok(applied)
+        let applied = futures::future::try_join_all(
+            self.projections
+                .iter()
+                .map(|projection| self.catch_up_one(projection.as_ref())),
+        )
+        .await?;
+        Ok(applied.iter().sum())
     }
 
     pub async fn catch_up_one(&self, projection: &dyn Projection) -> Result<u64, ProjectionError> {
@@ -122,6 +140,9 @@ impl ProjectionEngine {
             let mut tx = self.pool.begin().await?;
             let batch = apply_batch(&mut tx, projection).await?;
             tx.commit().await?;
+            if let Some(checkpoint) = batch.checkpoint {
+                self.progress.advance(projection.name(), checkpoint);
+            }
             applied += batch.applied;
             if batch.was_last() {
                 return Ok(applied);
@@ -146,40 +167,52 @@ impl ProjectionEngine {
         if names.is_empty() {
             return Ok(());
         }
+        let target: Option<Checkpoint> = sqlx::query_as(&format!(
+            "select {CHECKPOINT_COLUMNS} from events
+              where aggregate_type = $1 and aggregate_id = $2
+              order by sequence desc limit 1"
+        ))
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(target) = target else {
+            return Ok(());
+        };
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut changed = self.progress.subscribe();
         let mut pause = Duration::from_millis(1);
         loop {
-            for p in self
-                .projections
-                .iter()
-                .filter(|p| names.contains(&p.name()))
-            {
-                self.catch_up_one(p.as_ref()).await?;
+            if !self.is_leader() {
+                // No projector runs here: apply what is pending directly (the projection's
+                // lock keeps that exactly-once beside the leader), then learn from the
+                // database how far the projections are, whoever moved them.
+                for p in self.projections.iter() {
+                    if names.contains(&p.name()) {
+                        self.catch_up_one(p.as_ref()).await?;
+                    }
+                }
+                self.progress
+                    .load(&self.pool, &self.projection_names())
+                    .await?;
             }
-            let caught_up: Option<bool> = sqlx::query_scalar(
-                "select bool_and((c.tx_id, c.position) >= (e.tx_id, e.position))
-                   from projection_checkpoints c,
-                        (select tx_id, position from events
-                          where aggregate_type = $1 and aggregate_id = $2
-                          order by sequence desc limit 1) e
-                  where c.name = any($3)",
-            )
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .bind(&names)
-            .fetch_optional(&self.pool)
-            .await?
-            .flatten();
-            if caught_up.unwrap_or(true) {
+            if self.progress.reached(&names, target) {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(ProjectionError::Timeout(timeout));
             }
-            // An older transaction is still open; it will finish within milliseconds.
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(20));
+            self.wake.notify_one();
+            tokio::select! {
+                _ = changed.changed() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(MAX_WAIT_PAUSE);
         }
+    }
+
+    fn projection_names(&self) -> Vec<&'static str> {
+        self.projections.iter().map(|p| p.name()).collect()
     }
 
     /// True while this instance leads the projectors (see `run`).
@@ -221,12 +254,16 @@ impl ProjectionEngine {
             tokio::select! {
                 received = listener.try_recv() => {
                     // `None` or an error: the connection, and with it the lock, is gone.
-                    if !matches!(received, Ok(Some(_))) {
+                    if matches!(received, Ok(Some(_))) {
+                        // One round serves every commit notified so far.
+                        while listener.next_buffered().is_some() {}
+                    } else {
                         tracing::warn!("lost the projector lock's connection");
                         leading = None;
                         self.leader.store(false, Ordering::Relaxed);
                     }
                 }
+                _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = stop.changed() => {}
             }
@@ -245,6 +282,10 @@ impl ProjectionEngine {
             return None;
         }
         listener.listen(NOTIFY_CHANNEL).await.ok()?;
+        self.progress
+            .load(&mut listener, &self.projection_names())
+            .await
+            .ok()?;
         Some(listener)
     }
 
@@ -281,6 +322,9 @@ impl ProjectionEngine {
             }
         }
         tx.commit().await?;
+        self.progress
+            .load(&self.pool, &self.projection_names())
+            .await?;
         Ok(applied)
     }
 }
@@ -333,26 +377,30 @@ async fn apply_batch(
         })
         .collect();
     projection.apply(conn, &events).await?;
-    sqlx::query(
+    let checkpoint = sqlx::query_as(&format!(
         "update projection_checkpoints
             set (tx_id, position) = (select tx_id, position from events where position = $2)
-          where name = $1",
-    )
+          where name = $1
+          returning {CHECKPOINT_COLUMNS}"
+    ))
     .bind(projection.name())
     .bind(last)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Batch {
         read,
         applied: events.len() as u64,
+        checkpoint: Some(checkpoint),
     })
 }
 
-/// What one batch did: events read in global order, and those of the projection's types.
+/// What one batch did: events read in global order, those of the projection's types, and
+/// where the checkpoint now stands (`None`: nothing was read).
 #[derive(Default)]
 struct Batch {
     read: u64,
     applied: u64,
+    checkpoint: Option<Checkpoint>,
 }
 
 impl Batch {

@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod favorites;
 pub mod playlists;
+mod progress;
 pub mod queue;
 pub mod stored_event;
 pub mod taste;
