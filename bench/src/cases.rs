@@ -1,6 +1,7 @@
 //! The load cases and the request lines each replays.
 
 use domain::TrackSnapshot;
+use uuid::Uuid;
 
 use crate::{
     seed::Seeded,
@@ -143,7 +144,7 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "add_track + remove_track, every connection on one playlist",
             kind: Kind::Contended,
             python_per_second: None,
-            lines: contended_lines(seeded, tracks),
+            lines: contended_lines(seeded.contended_playlist, tracks),
         },
     ]
 }
@@ -162,7 +163,8 @@ fn spread(load_users: usize, rounds: usize, line: &dyn Fn(usize, usize) -> Line)
         .collect()
 }
 
-/// Each thread's own tracks, in the order it adds them.
+/// Each thread's own tracks, in the order it adds them: every `THREADS`-th track of the
+/// catalog, so no thread can meet a track another one holds, whatever their pace.
 fn contended_cycles(tracks: &[TrackSnapshot]) -> Vec<Vec<&TrackSnapshot>> {
     (0..THREADS)
         .map(|thread| tracks.iter().skip(thread).step_by(THREADS).collect())
@@ -189,8 +191,8 @@ pub fn contended_initial(tracks: &[TrackSnapshot]) -> Vec<TrackSnapshot> {
 /// playlist never holds a track twice, never misses one being removed, and its size
 /// stays at `lag` per thread however long wrk runs. The catalog's 904 tracks cannot
 /// sustain 15 s of adds alone: a track is refused the second time.
-fn contended_lines(seeded: &Seeded, tracks: &[TrackSnapshot]) -> Vec<Vec<Line>> {
-    let base = format!("/api/playlists/playlists/{}", seeded.contended_playlist);
+fn contended_lines(playlist: Uuid, tracks: &[TrackSnapshot]) -> Vec<Vec<Line>> {
+    let base = format!("/api/playlists/playlists/{playlist}");
     contended_cycles(tracks)
         .into_iter()
         .map(|cycle| {
@@ -207,4 +209,97 @@ fn contended_lines(seeded: &Seeded, tracks: &[TrackSnapshot]) -> Vec<Vec<Line>> 
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashMap};
+
+    use domain::CatalogId;
+
+    use super::*;
+
+    fn catalog(n: u64) -> Vec<TrackSnapshot> {
+        (1..=n)
+            .map(|i| TrackSnapshot {
+                track_id: CatalogId::new(i).unwrap(),
+                title: format!("T{i}"),
+                artist_id: CatalogId::new(1).unwrap(),
+                artist_name: "A".into(),
+                album_id: None,
+                album_title: "B".into(),
+                album_cover: String::new(),
+                duration: 1,
+            })
+            .collect()
+    }
+
+    /// Whether the line adds, and the track it names.
+    fn op(line: &Line) -> (bool, String) {
+        let adds = line.method == "POST";
+        let text = if adds { &line.body } else { &line.path };
+        let id = text.split("track_id").nth(1).unwrap();
+        (adds, id.chars().filter(char::is_ascii_digit).collect())
+    }
+
+    fn ids(tracks: &[TrackSnapshot]) -> BTreeSet<String> {
+        tracks.iter().map(|t| t.track_id.to_string()).collect()
+    }
+
+    #[test]
+    fn no_track_is_named_by_two_threads() {
+        let lines = contended_lines(Uuid::nil(), &catalog(904));
+        assert_eq!(lines.len(), THREADS);
+        let named: Vec<BTreeSet<String>> = lines
+            .iter()
+            .map(|thread| thread.iter().map(|l| op(l).1).collect())
+            .collect();
+        for (a, first) in named.iter().enumerate() {
+            for second in &named[a + 1..] {
+                assert!(first.is_disjoint(second));
+            }
+        }
+    }
+
+    /// Each thread alone, in order and wrapping around as wrk does, from the seeded
+    /// content: the other threads cannot interfere, as they name other tracks.
+    #[test]
+    fn every_line_is_valid_and_a_whole_cycle_restores_the_playlist() {
+        for n in [904, 905, 40] {
+            let tracks = catalog(n);
+            let initial = ids(&contended_initial(&tracks));
+            let mut held = initial.clone();
+            for thread in contended_lines(Uuid::nil(), &tracks) {
+                for line in thread.iter().chain(&thread) {
+                    let (adds, track) = op(line);
+                    if adds {
+                        assert!(held.insert(track), "{n} tracks: added twice");
+                    } else {
+                        assert!(held.remove(&track), "{n} tracks: removed while absent");
+                    }
+                }
+            }
+            assert_eq!(held, initial);
+        }
+    }
+
+    /// wrk sends a thread's lines in order, but the server may take the requests in
+    /// flight in any order: two lines naming one track must be further apart than all
+    /// the default 64 connections could have in flight.
+    #[test]
+    fn lines_naming_one_track_are_far_apart() {
+        for thread in contended_lines(Uuid::nil(), &catalog(904)) {
+            let mut at: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, line) in thread.iter().enumerate() {
+                at.entry(op(line).1).or_default().push(i);
+            }
+            for positions in at.values() {
+                let [first, second] = positions[..] else {
+                    panic!("a track named {} times", positions.len())
+                };
+                let apart = second - first;
+                assert!(apart.min(thread.len() - apart) > 64);
+            }
+        }
+    }
 }

@@ -180,14 +180,17 @@ async fn run(args: RunArgs) -> Result<()> {
         let outcome = wrk::run(&args.work_dir, case.name, &load, &server.base_url).await?;
         let max_rss_kb = sampler.stop();
         say(&format!(
-            "{}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, max RSS {} kB",
+            "{}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, failed {}, max RSS {} kB",
             case.name,
             outcome.per_second(),
             outcome.p50_us / 1e3,
             outcome.p99_us / 1e3,
-            outcome.errors(),
+            outcome.errors_by_kind(),
             max_rss_kb
         ));
+        for failure in &outcome.failures {
+            say(&format!("{}: answered {failure}", case.name));
+        }
         if case.kind == Kind::Contended {
             contention = Some(contention_after(&pool, &seeded, &outcome).await?);
         }
@@ -291,7 +294,7 @@ async fn contention_after(
     .await?;
     let added_by_run = added - seeded.contended_initial as i64;
     Ok(Contention {
-        acknowledged: outcome.requests - outcome.errors(),
+        acknowledged: outcome.succeeded(),
         written: (added_by_run + removed) as u64,
         track_count: track_count.into(),
         tracks_in_read_model,

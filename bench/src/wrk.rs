@@ -1,7 +1,7 @@
 //! Load through wrk: a Lua script replays prepared request lines and prints its summary
 //! as one JSON line, which is parsed here.
 
-use std::{fmt::Write as _, path::Path};
+use std::{collections::BTreeMap, fmt::Write as _, path::Path};
 
 use serde::Deserialize;
 
@@ -40,23 +40,57 @@ impl Line {
     }
 }
 
-/// wrk's own counts; `status` is every answer of 400 or more (wrk's rule).
+/// wrk's counts, with the answers outside 2xx by status: wrk itself only counts those of
+/// 400 or more, all together.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Outcome {
+    /// Answers received, whatever their status.
     pub requests: u64,
     pub duration_us: u64,
     pub connect: u64,
     pub read: u64,
     pub write: u64,
-    pub status: u64,
+    /// Answers slower than wrk's 2 s timeout (left out of its latencies).
     pub timeout: u64,
     pub p50_us: f64,
     pub p99_us: f64,
+    /// Answers outside 2xx, by status.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Status and start of the body of each thread's first few answers outside 2xx.
+    pub failures: Vec<String>,
 }
 
 impl Outcome {
+    fn refused(&self) -> u64 {
+        self.statuses.values().sum()
+    }
+
+    /// Answers in 2xx.
+    pub fn succeeded(&self) -> u64 {
+        self.requests - self.refused()
+    }
+
     pub fn errors(&self) -> u64 {
-        self.connect + self.read + self.write + self.status + self.timeout
+        self.refused() + self.connect + self.read + self.write + self.timeout
+    }
+
+    /// `0`, or the errors and what they were: `3 (409×2, 1 read)`.
+    pub fn errors_by_kind(&self) -> String {
+        if self.errors() == 0 {
+            return "0".into();
+        }
+        let statuses = self.statuses.iter().map(|(s, n)| format!("{s}×{n}"));
+        let socket = [
+            ("connect", self.connect),
+            ("read", self.read),
+            ("write", self.write),
+            ("timeout", self.timeout),
+        ]
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(kind, n)| format!("{n} {kind}"));
+        let kinds: Vec<String> = statuses.chain(socket).collect();
+        format!("{} ({})", self.errors(), kinds.join(", "))
     }
 
     pub fn per_second(&self) -> f64 {
@@ -73,7 +107,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local prepared, next_line = {}, 0
+local prepared, next_line, checking = {}, 0, false
 
 function init(args)
   local tokens = {}
@@ -87,19 +121,50 @@ function init(args)
     if body == "" then body = nil end
     prepared[#prepared + 1] = wrk.format(method, path, headers, body)
   end
+  -- wrk takes one request from its first thread to check it and never sends that one:
+  -- were it a line, the thread would skip it (an add whose remove then answers 404).
+  checking = id == 0
 end
 
 function request()
+  if checking then
+    checking = false
+    return prepared[1]
+  end
   next_line = next_line % #prepared + 1
   return prepared[next_line]
 end
 
+-- Globals, not locals: `done` reads each thread's with thread:get.
+statuses, failures = {}, {}
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    statuses[status] = (statuses[status] or 0) + 1
+    if #failures < 3 then failures[#failures + 1] = status .. " " .. body:sub(1, 300) end
+  end
+end
+
+-- A cut multi-byte character is no harm: the driver reads wrk's output lossily.
+local function json_string(s)
+  local escaped = s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end)
+  return '"' .. escaped .. '"'
+end
+
 function done(summary, latency, requests)
+  local counts, failed = {}, {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do counts[status] = (counts[status] or 0) + n end
+    for _, failure in ipairs(thread:get("failures")) do failed[#failed + 1] = json_string(failure) end
+  end
+  local by_status = {}
+  for status, n in pairs(counts) do by_status[#by_status + 1] = string.format('"%d":%d', status, n) end
   local e = summary.errors
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50_us":%f,"p99_us":%f}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    '{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%f,"p99_us":%f,"statuses":{%s},"failures":[%s]}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99),
+    table.concat(by_status, ","), table.concat(failed, ",")))
 end
 "#;
 
@@ -147,9 +212,51 @@ pub async fn run(dir: &Path, name: &str, load: &Load, base_url: &str) -> crate::
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(format!("wrk failed for {name}: {stdout}{stderr}").into());
     }
+    parse(&stdout).map_err(|err| format!("wrk's summary for {name}: {err}: {stdout}").into())
+}
+
+/// Finds the line the script's `done` writes among wrk's own output.
+fn parse(stdout: &str) -> crate::Result<Outcome> {
     let summary = stdout
         .lines()
         .find(|l| l.starts_with("{\"requests\""))
-        .ok_or_else(|| format!("wrk printed no summary for {name}: {stdout}"))?;
+        .ok_or("no summary line")?;
     Ok(serde_json::from_str(summary)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_summary_among_wrks_output() {
+        let stdout = concat!(
+            "Running 15s test @ http://127.0.0.1:8000\n",
+            "  2 threads and 64 connections\n",
+            "  Non-2xx or 3xx responses: 3\n",
+            r#"{"requests":900,"duration_us":15000000,"connect":0,"read":1,"write":0,"timeout":0,"#,
+            r#""p50_us":1104.5,"p99_us":1555.0,"statuses":{"409":2,"404":1},"#,
+            r#""failures":["409 {\u0022code\u0022:\u0022conflict\u0022}\u000a","404 gone"]}"#,
+            "\n",
+        );
+        let outcome = parse(stdout).unwrap();
+        assert_eq!(outcome.statuses, BTreeMap::from([(404, 1), (409, 2)]));
+        assert_eq!(outcome.failures[0], "409 {\"code\":\"conflict\"}\n");
+        assert_eq!(outcome.succeeded(), 897);
+        assert_eq!(outcome.errors(), 4);
+        assert_eq!(outcome.errors_by_kind(), "4 (404×1, 409×2, 1 read)");
+    }
+
+    #[test]
+    fn a_clean_run_has_no_errors() {
+        let line = r#"{"requests":5,"duration_us":1,"connect":0,"read":0,"write":0,"timeout":0,"p50_us":1,"p99_us":2,"statuses":{},"failures":[]}"#;
+        let outcome = parse(line).unwrap();
+        assert_eq!(outcome.errors_by_kind(), "0");
+        assert_eq!(outcome.succeeded(), 5);
+    }
+
+    #[test]
+    fn output_without_a_summary_is_an_error() {
+        assert!(parse("unable to connect to 127.0.0.1:8000 Connection refused\n").is_err());
+    }
 }
