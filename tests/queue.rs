@@ -135,6 +135,16 @@ async fn enqueue_next_previous_position_and_history() {
     )
     .await;
     assert_eq!(page2["history"][0]["track_title"], "One More Time");
+    let past_the_end = body(
+        app.get("/api/playlists/queue/history/?limit=2&offset=5", t)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        past_the_end,
+        json!({"history": [], "count": 5}),
+        "a page past the end still tells the total"
+    );
     expect_error(
         app.get("/api/playlists/queue/history/?limit=0", t).await,
         400,

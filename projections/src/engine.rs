@@ -20,7 +20,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use sqlx::{PgConnection, PgPool, postgres::PgListener};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
 use crate::{
@@ -28,11 +28,13 @@ use crate::{
     stored_event::{EVENT_COLUMNS, StoredEvent},
 };
 
-pub const NOTIFY_CHANNEL: &str = "playpod_events";
 /// How often an instance that does not lead the projectors tries to take over.
 const FOLLOWER_RETRY: Duration = Duration::from_secs(2);
+/// How often the leader checks that it still holds the lock, and each projector looks for
+/// events no command of this instance told it about.
+const LEADER_TICK: Duration = Duration::from_secs(1);
 /// How long a waiting command lets the leader work before asking again, at most: its
-/// event may have been held back by an older transaction that sends no notification.
+/// event may have been held back by an older transaction still open.
 const MAX_WAIT_PAUSE: Duration = Duration::from_millis(20);
 pub(crate) const BATCH: i64 = 1000;
 
@@ -87,8 +89,9 @@ pub struct ProjectionEngine {
     projections: Arc<Vec<Arc<dyn Projection>>>,
     leader: Arc<AtomicBool>,
     progress: Progress,
-    /// Asks the leader for another round (coalesced: one permit however many ask).
-    wake: Arc<Notify>,
+    /// One per projection, in order: asks its projector for another round (coalesced: one
+    /// permit however many ask).
+    wakes: Arc<Vec<Notify>>,
 }
 
 impl ProjectionEngine {
@@ -107,10 +110,10 @@ impl ProjectionEngine {
         }
         Ok(Self {
             pool,
-            projections: Arc::new(projections),
             leader: Arc::default(),
             progress: Progress::new(),
-            wake: Arc::default(),
+            wakes: Arc::new(projections.iter().map(|_| Notify::new()).collect()),
+            projections: Arc::new(projections),
         })
     }
 
@@ -202,7 +205,11 @@ impl ProjectionEngine {
             if tokio::time::Instant::now() >= deadline {
                 return Err(ProjectionError::Timeout(timeout));
             }
-            self.wake.notify_one();
+            for (p, wake) in self.projections.iter().zip(self.wakes.iter()) {
+                if names.contains(&p.name()) {
+                    wake.notify_one();
+                }
+            }
             tokio::select! {
                 _ = changed.changed() => {}
                 _ = tokio::time::sleep(pause) => {}
@@ -221,72 +228,85 @@ impl ProjectionEngine {
     }
 
     /// Drives the projectors while this instance is the leader: one instance of a fleet
-    /// holds a session advisory lock on its LISTEN connection, so when it dies PostgreSQL
-    /// drops the lock with the connection and another instance takes over within
-    /// `FOLLOWER_RETRY`. The leader is woken by NOTIFY from the events table, and every
-    /// second regardless. It stops when `stop` turns true, between batches, so always at
-    /// a checkpoint. (Commands waiting for their own events may apply a pending batch on
-    /// any instance; the per-projection lock keeps that exactly-once.)
+    /// holds a session advisory lock on a connection of its own, so when it dies
+    /// PostgreSQL drops the lock with the connection and another instance takes over
+    /// within `FOLLOWER_RETRY`. Each projection runs on its own, so a slow one never holds
+    /// back the others; each is woken by the commands waiting for it, and every
+    /// `LEADER_TICK` regardless. They stop when `stop` turns true, between batches, so
+    /// always at a checkpoint. (Commands on an instance that does not lead apply pending
+    /// batches themselves; the per-projection lock keeps that exactly-once.)
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut leading: Option<PgListener> = None;
-        loop {
-            if *stop.borrow() {
-                self.leader.store(false, Ordering::Relaxed);
-                return;
-            }
-            if leading.is_none() {
-                leading = self.try_lead().await;
-                self.leader.store(leading.is_some(), Ordering::Relaxed);
-                if leading.is_some() {
-                    tracing::info!("leading the projectors");
-                }
-            }
-            let Some(listener) = leading.as_mut() else {
+        while !*stop.borrow() {
+            let Some(mut lock) = self.try_lead().await else {
                 tokio::select! {
                     _ = tokio::time::sleep(FOLLOWER_RETRY) => {}
                     _ = stop.changed() => {}
                 }
                 continue;
             };
-            if let Err(err) = self.catch_up().await {
-                tracing::warn!(error = %err, "projection catch-up failed; retrying");
+            tracing::info!("leading the projectors");
+            self.leader.store(true, Ordering::Relaxed);
+            let (halt, halted) = watch::channel(false);
+            let drivers: Vec<_> = (0..self.projections.len())
+                .map(|i| tokio::spawn(self.clone().drive(i, halted.clone())))
+                .collect();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(LEADER_TICK) => {
+                        if sqlx::query("select 1").execute(&mut lock).await.is_err() {
+                            tracing::warn!("lost the projector lock's connection");
+                            break;
+                        }
+                    }
+                    _ = stop.changed() => break,
+                }
+            }
+            self.leader.store(false, Ordering::Relaxed);
+            let _ = halt.send(true);
+            for driver in drivers {
+                if let Err(err) = driver.await {
+                    tracing::warn!(error = %err, "a projector task failed");
+                }
+            }
+            // Closing the connection is what releases the lock.
+            let _ = lock.close().await;
+        }
+    }
+
+    /// Keeps projection `index` caught up until `halted` turns true.
+    async fn drive(self, index: usize, mut halted: watch::Receiver<bool>) {
+        let projection = self.projections[index].as_ref();
+        while !*halted.borrow() {
+            if let Err(err) = self.catch_up_one(projection).await {
+                tracing::warn!(projection = projection.name(), error = %err, "projection catch-up failed; retrying");
             }
             tokio::select! {
-                received = listener.try_recv() => {
-                    // `None` or an error: the connection, and with it the lock, is gone.
-                    if matches!(received, Ok(Some(_))) {
-                        // One round serves every commit notified so far.
-                        while listener.next_buffered().is_some() {}
-                    } else {
-                        tracing::warn!("lost the projector lock's connection");
-                        leading = None;
-                        self.leader.store(false, Ordering::Relaxed);
-                    }
-                }
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = stop.changed() => {}
+                _ = self.wakes[index].notified() => {}
+                _ = tokio::time::sleep(LEADER_TICK) => {}
+                _ = halted.changed() => {}
             }
         }
     }
 
-    /// A listening connection holding the leader lock, or `None` if another instance leads.
-    async fn try_lead(&self) -> Option<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+    /// A connection of its own holding the leader lock (not a pooled one: it must close,
+    /// not return to the pool, to let the lock go), or `None` if another instance leads.
+    async fn try_lead(&self) -> Option<PgConnection> {
+        let mut conn = PgConnection::connect_with(&self.pool.connect_options())
+            .await
+            .ok()?;
         let locked: bool =
             sqlx::query_scalar("select pg_try_advisory_lock(hashtext('playpod:projector-leader'))")
-                .fetch_one(&mut listener)
+                .fetch_one(&mut conn)
                 .await
                 .ok()?;
         if !locked {
             return None;
         }
-        listener.listen(NOTIFY_CHANNEL).await.ok()?;
         self.progress
-            .load(&mut listener, &self.projection_names())
+            .load(&mut conn, &self.projection_names())
             .await
             .ok()?;
-        Some(listener)
+        Some(conn)
     }
 
     /// Empties the projection's tables and applies every event again, in one transaction:

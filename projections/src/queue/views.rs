@@ -1,7 +1,7 @@
 //! Queries over the queue and history tables.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{FromRow, PgPool, Row};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -78,28 +78,39 @@ pub async fn queue_entry_at(
     .await
 }
 
-/// A page of the user's plays, newest first, and the total count.
+/// A page of the user's plays, newest first, and the total count, in one statement (so
+/// one snapshot): the count's row always comes back, with the page's plays joined to it.
 pub async fn history(
     pool: &PgPool,
     user: Uuid,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<HistoryItem>, i64)> {
-    let items = sqlx::query_as(
-        "select play_id, track_id, title, artist_id, artist_name, album_title, album_cover, duration, played_at
-           from playback_history where user_id = $1
-          order by event_position desc limit $2 offset $3",
+    let rows = sqlx::query(
+        "select h.*, c.total
+           from (select count(*) as total from playback_history where user_id = $1) c
+           left join lateral (
+                select play_id, track_id, title, artist_id, artist_name, album_title,
+                       album_cover, duration, played_at
+                  from playback_history where user_id = $1
+                 order by event_position desc limit $2 offset $3) h on true",
     )
     .bind(user)
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)
     .await?;
-    let count = sqlx::query_scalar("select count(*) from playback_history where user_id = $1")
-        .bind(user)
-        .fetch_one(pool)
-        .await?;
-    Ok((items, count))
+    let total = match rows.first() {
+        Some(row) => row.try_get("total")?,
+        None => 0,
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("play_id")?.is_some() {
+            items.push(HistoryItem::from_row(row)?);
+        }
+    }
+    Ok((items, total))
 }
 
 /// Track ids the user played since `since`.
