@@ -529,6 +529,154 @@ async fn lists_show_public_and_own_playlists_filter_with_me_and_paginate() {
     assert!(!bob_public.is_empty());
 }
 
+/// The playlists as the test made them, oldest first: (id, name, owner, public).
+type Made = Vec<(String, String, String, bool)>;
+
+/// Every page of two of each user's list and `me=true` list, and an empty one past the
+/// end, has the total and the playlists that `made` says, newest first.
+async fn assert_lists(app: &TestApp, users: &[&common::User], made: &Made) {
+    for user in users {
+        for mine in [false, true] {
+            let expected: Vec<&str> = made
+                .iter()
+                .rev()
+                .filter(|(_, _, owner, public)| *owner == user.id || (*public && !mine))
+                .map(|(_, name, _, _)| name.as_str())
+                .collect();
+            for offset in (0..expected.len() + 2).step_by(2) {
+                let resp = app
+                    .get(
+                        &format!("/api/playlists/playlists/?me={mine}&limit=2&offset={offset}"),
+                        Some(&user.access),
+                    )
+                    .await;
+                let total = resp.headers()["x-total-count"].to_str().unwrap().to_owned();
+                let page = ok_json(resp).await;
+                let names: Vec<&str> = page
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["name"].as_str().unwrap())
+                    .collect();
+                let context = format!("{} me={mine} offset={offset}", user.email);
+                assert_eq!(total, expected.len().to_string(), "{context}");
+                let page = offset.min(expected.len())..expected.len().min(offset + 2);
+                assert_eq!(names, expected[page], "{context}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn list_totals_and_pages_follow_visibility_changes_and_deletions() {
+    let app = spawn_app().await;
+    let (ada, bob, cyd) = (
+        app.user("ada").await,
+        app.user("bob").await,
+        app.user("cyd").await,
+    );
+    let mut made = Made::new();
+    for (user, name, public) in [
+        (&ada, "A1", false),
+        (&ada, "A2", true),
+        (&bob, "B1", true),
+        (&bob, "B2", false),
+        (&cyd, "C1", true),
+        (&ada, "A3", false),
+        (&bob, "B3", true),
+        (&ada, "A4", true),
+        (&cyd, "C2", false),
+    ] {
+        let id = app.playlist(&user.access, name, public).await;
+        made.push((id, name.to_owned(), user.id.clone(), public));
+    }
+    let users = [&ada, &bob, &cyd];
+    assert_lists(&app, &users, &made).await;
+
+    let index = |made: &Made, name: &str| made.iter().position(|p| p.1 == name).unwrap();
+    let set_public = async |made: &mut Made, user: &common::User, name: &str, public: bool| {
+        let i = index(made, name);
+        let body = json!({"is_public": public, "description": "changed"});
+        ok_json(
+            app.patch(&path(&made[i].0, ""), Some(&user.access), &body)
+                .await,
+        )
+        .await;
+        made[i].3 = public;
+    };
+    let delete = async |made: &mut Made, user: &common::User, name: &str| {
+        let i = index(made, name);
+        let resp = app.delete(&path(&made[i].0, ""), Some(&user.access)).await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        made.remove(i);
+    };
+    set_public(&mut made, &ada, "A1", true).await;
+    set_public(&mut made, &bob, "B1", false).await;
+    // Already public: the details change, the number of public playlists does not.
+    set_public(&mut made, &ada, "A2", true).await;
+    delete(&mut made, &cyd, "C1").await;
+    delete(&mut made, &ada, "A3").await;
+    assert_lists(&app, &users, &made).await;
+
+    // The count is rebuilt from the events alone.
+    let projection = app.state.projections.find("playlists").unwrap();
+    app.state
+        .projections
+        .rebuild(projection.as_ref())
+        .await
+        .unwrap();
+    assert_lists(&app, &users, &made).await;
+
+    // No public playlist left.
+    for (user, name) in [(&ada, "A1"), (&ada, "A2"), (&bob, "B3")] {
+        set_public(&mut made, user, name, false).await;
+    }
+    delete(&mut made, &ada, "A4").await;
+    assert!(made.iter().all(|p| !p.3));
+    assert_lists(&app, &users, &made).await;
+}
+
+/// A database whose playlists were projected before `playlist_counts` existed gets the
+/// count from them when it is upgraded: the rows a rebuild would make.
+#[tokio::test]
+async fn upgrading_counts_the_public_playlists_already_there() {
+    let app = spawn_app().await;
+    let (ada, bob) = (app.user("ada").await, app.user("bob").await);
+    let public = [
+        app.playlist(&ada.access, "First", true).await,
+        app.playlist(&ada.access, "Second", true).await,
+    ];
+    app.playlist(&bob.access, "Third", false).await;
+    let upgrade_and_total = async || {
+        let pool = &app.state.pool;
+        sqlx::raw_sql(
+            "drop table playlist_counts;
+             delete from _sqlx_migrations where version = 20261126000050;",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        playpod::db::migrate(pool).await.unwrap();
+        let projection = app.state.projections.find("playlists").unwrap();
+        let verification = projections::verify::verify(pool, projection.as_ref())
+            .await
+            .unwrap();
+        assert!(verification.matches(), "{verification:?}");
+        let resp = app
+            .get("/api/playlists/playlists/", Some(&bob.access))
+            .await;
+        resp.headers()["x-total-count"].to_str().unwrap().to_owned()
+    };
+    assert_eq!(upgrade_and_total().await, "3");
+
+    // None public: no row.
+    for id in &public {
+        let body = json!({"is_public": false});
+        ok_json(app.patch(&path(id, ""), Some(&ada.access), &body).await).await;
+    }
+    assert_eq!(upgrade_and_total().await, "1");
+}
+
 #[tokio::test]
 async fn covers_are_checked_by_content_stored_and_shown() {
     let app = spawn_app().await;

@@ -178,6 +178,9 @@ async fn listen(app: &TestApp, user: Uuid) {
     run(QueueCommand::Previous).await;
 }
 
+/// `verify`'s checksum of a table without rows.
+const EMPTY_TABLE: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
 #[tokio::test]
 async fn read_models_are_the_same_however_their_events_are_batched() {
     let app = common::spawn_app().await;
@@ -204,6 +207,14 @@ async fn read_models_are_the_same_however_their_events_are_batched() {
                 "{} in batches of {batch} differs from live: {verification:?}",
                 projection.name()
             );
+            // Two empty tables always match: every table must be part of the scenario.
+            for table in &verification.tables {
+                assert_ne!(
+                    table.live, EMPTY_TABLE,
+                    "the events leave {} empty",
+                    table.table
+                );
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The playlists read model: one row per live playlist in `playlists`, its tracks in
 //! `playlist_tracks` at dense positions from 0. A deleted playlist loses its rows.
+//! `playlist_counts` holds how many playlists are public, for lists' totals.
 
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -47,7 +48,7 @@ impl Projection for PlaylistsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["playlist_tracks", "playlists"]
+        &["playlist_tracks", "playlists", "playlist_counts"]
     }
 
     async fn apply(
@@ -56,6 +57,8 @@ impl Projection for PlaylistsProjection {
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
         let mut pending = Pending::default();
+        // How many more public playlists there are: counted once per batch.
+        let mut public = 0;
         for event in events {
             let decoded: PlaylistEvent = event.decoded()?;
             let id = event.aggregate_id.as_str();
@@ -66,7 +69,10 @@ impl Projection for PlaylistsProjection {
                     description,
                     is_public,
                     ..
-                } => pending.create(id, owner.uuid(), name, description, is_public, event),
+                } => {
+                    public += i64::from(is_public);
+                    pending.create(id, owner.uuid(), name, description, is_public, event);
+                }
                 PlaylistEvent::TrackAdded {
                     entry_id,
                     track,
@@ -80,11 +86,12 @@ impl Projection for PlaylistsProjection {
                 }
                 change => {
                     pending.flush(conn).await?;
-                    apply_change(conn, id, change, event).await?;
+                    public += apply_change(conn, id, change, event).await?;
                 }
             }
         }
         pending.flush(conn).await?;
+        count_public(conn, public).await?;
         Ok(())
     }
 }
@@ -275,17 +282,47 @@ async fn shift_for_insertions(
     Ok(())
 }
 
-/// Applies a change other than a creation or an addition.
+/// Moves the number of public playlists by `change`. The row goes when the number reaches
+/// 0 rather than stay at 0, so it is the same however the events were batched.
+async fn count_public(conn: &mut PgConnection, change: i64) -> Result<(), sqlx::Error> {
+    if change == 0 {
+        return Ok(());
+    }
+    let now: Option<i64> =
+        sqlx::query_scalar("update playlist_counts set public = public + $1 returning public")
+            .bind(change)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match now {
+        Some(0) => {
+            sqlx::query("delete from playlist_counts")
+                .execute(conn)
+                .await?;
+        }
+        Some(_) => {}
+        None => {
+            sqlx::query("insert into playlist_counts (public) values ($1)")
+                .bind(change)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies a change other than a creation or an addition; returns how it moves the number
+/// of public playlists.
 async fn apply_change(
     conn: &mut PgConnection,
     id: &str,
     change: PlaylistEvent,
     event: &StoredEvent,
-) -> Result<(), ProjectionError> {
+) -> Result<i64, ProjectionError> {
+    let mut public = 0;
     match change {
         // Gathered into `Pending` by the caller.
         PlaylistEvent::PlaylistCreated { .. } | PlaylistEvent::TrackAdded { .. } => {
-            return Ok(());
+            return Ok(0);
         }
         PlaylistEvent::PlaylistDeleted { .. } => {
             // Explicitly rather than by the foreign key's cascade: `verify` replays into
@@ -297,8 +334,12 @@ async fn apply_change(
                 &[],
             )
             .await?;
-            exec(conn, "delete from playlists where id = $1::uuid", id, &[]).await?;
-            return Ok(());
+            let was_public: Option<bool> =
+                sqlx::query_scalar("delete from playlists where id = $1::uuid returning is_public")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            return Ok(-i64::from(was_public.unwrap_or(false)));
         }
         PlaylistEvent::DetailsUpdated {
             name,
@@ -306,19 +347,26 @@ async fn apply_change(
             is_public,
             ..
         } => {
-            sqlx::query(
-                "update playlists
-                    set name = coalesce($2, name),
-                        description = coalesce($3, description),
-                        is_public = coalesce($4, is_public)
-                  where id = $1::uuid",
+            // The count follows the row's visibility before and after (the join reads the
+            // row as it was), whatever the event says.
+            let visibility: Option<(bool, bool)> = sqlx::query_as(
+                "update playlists p
+                    set name = coalesce($2, p.name),
+                        description = coalesce($3, p.description),
+                        is_public = coalesce($4, p.is_public)
+                   from playlists before
+                  where p.id = $1::uuid and before.id = p.id
+                returning before.is_public, p.is_public",
             )
             .bind(id)
             .bind(name)
             .bind(description)
             .bind(is_public)
-            .execute(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?;
+            if let Some((before, after)) = visibility {
+                public = i64::from(after) - i64::from(before);
+            }
         }
         PlaylistEvent::TrackRemoved {
             track_id, position, ..
@@ -383,5 +431,5 @@ async fn apply_change(
         .bind(event.recorded_at)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(public)
 }

@@ -71,29 +71,53 @@ const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cove
      track_count, version, created_at, updated_at";
 
 /// Public playlists and the viewer's own, or with `mine` only the viewer's; newest first.
+///
+/// The queries read the viewer's own playlists and, of the public ones, no more than the
+/// page needs, in index order: a request costs the same however many public playlists
+/// there are. Their number is kept rather than counted, by the playlists projection.
 pub async fn list_playlists(
     pool: &PgPool,
     viewer: Uuid,
     mine: bool,
     page: Page,
 ) -> sqlx::Result<(Vec<PlaylistRow>, i64)> {
-    const VISIBLE: &str = "owner_id = $1 or (is_public and not $2)";
+    let (count, rows) = if mine {
+        (
+            "select count(*) from playlists where owner_id = $1",
+            format!(
+                "select {PLAYLIST_COLUMNS} from playlists where owner_id = $1
+                  order by created_at desc, id desc limit $2 offset $3"
+            ),
+        )
+    } else {
+        // The public playlists and the viewer's private ones do not overlap and each are
+        // in list order in an index: the page lies within the first offset + limit of each.
+        (
+            "select coalesce((select public from playlist_counts), 0)
+                  + (select count(*) from playlists where owner_id = $1 and not is_public)",
+            format!(
+                "select * from (
+                   (select {PLAYLIST_COLUMNS} from playlists where is_public
+                     order by created_at desc, id desc limit $2 + $3)
+                   union all
+                   (select {PLAYLIST_COLUMNS} from playlists where owner_id = $1 and not is_public
+                     order by created_at desc, id desc limit $2 + $3)
+                 ) visible
+                 order by created_at desc, id desc limit $2 offset $3"
+            ),
+        )
+    };
     let mut tx = snapshot(pool).await?;
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from playlists where {VISIBLE}"))
+    let total: i64 = sqlx::query_scalar(count)
         .bind(viewer)
-        .bind(mine)
         .fetch_one(&mut *tx)
         .await?;
-    let rows = sqlx::query_as(&format!(
-        "select {PLAYLIST_COLUMNS} from playlists where {VISIBLE}
-          order by created_at desc, id desc limit $3 offset $4"
-    ))
-    .bind(viewer)
-    .bind(mine)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = sqlx::query_as(&rows)
+        .bind(viewer)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok((rows, total))
 }
