@@ -51,7 +51,7 @@ where
         services: A::Services,
         snapshot_every: usize,
     ) -> Self {
-        let store = SnapshotEventStore::new(PostgresEventRepository::new(pool), Some(snapshot_every));
+        let store = SnapshotEventStore::new(PostgresEventRepository::new(pool), snapshot_every);
         Self {
             cqrs: CqrsFramework::new(store, vec![], services),
             engine,

@@ -4,27 +4,48 @@
 //! (`EventSink::write`), and its snapshot store applies the same events once more before
 //! saving the snapshot, so snapshots hold every recent event twice. Here the snapshot is
 //! the aggregate exactly as the command left it, with no second application.
+//!
+//! A snapshot is taken when a command had to replay `snapshot_every` events or more on top
+//! of the last one (not when the sequence crosses a multiple): an aggregate whose events
+//! arrived some other way (an import, a version without snapshots) is bounded after its
+//! first command too.
 
 use std::collections::HashMap;
 
 use cqrs_es::{
-    Aggregate, AggregateError, EventEnvelope, EventStore,
-    persist::{EventStoreAggregateContext, PersistedEventRepository, SerializedEvent},
+    Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore,
+    persist::{PersistedEventRepository, SerializedEvent},
 };
 use postgres_es::PostgresEventRepository;
 
 pub struct SnapshotEventStore {
     repo: PostgresEventRepository,
-    /// Take a snapshot each time the sequence crosses a multiple of this; `None`: never.
-    snapshot_every: Option<usize>,
+    snapshot_every: usize,
 }
 
 impl SnapshotEventStore {
-    pub fn new(repo: PostgresEventRepository, snapshot_every: Option<usize>) -> Self {
+    pub fn new(repo: PostgresEventRepository, snapshot_every: usize) -> Self {
         Self {
             repo,
-            snapshot_every: snapshot_every.filter(|&n| n > 0),
+            snapshot_every: snapshot_every.max(1),
         }
+    }
+}
+
+/// An aggregate as loaded for a command.
+pub struct SnapshotContext<A> {
+    pub aggregate_id: String,
+    pub aggregate: A,
+    pub current_sequence: usize,
+    /// The stored snapshot's version, if there is one.
+    pub current_snapshot: Option<usize>,
+    /// Events applied on top of the snapshot (or from the start) to load it.
+    pub replayed: usize,
+}
+
+impl<A: Aggregate> AggregateContext<A> for SnapshotContext<A> {
+    fn aggregate(&mut self) -> &mut A {
+        &mut self.aggregate
     }
 }
 
@@ -40,7 +61,7 @@ impl<A> EventStore<A> for SnapshotEventStore
 where
     A: Aggregate + Send + Sync,
 {
-    type AC = EventStoreAggregateContext<A>;
+    type AC = SnapshotContext<A>;
 
     async fn load_events(
         &self,
@@ -66,10 +87,7 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
-        let snapshot = match self.snapshot_every {
-            Some(_) => self.repo.get_snapshot::<A>(aggregate_id).await?,
-            None => None,
-        };
+        let snapshot = self.repo.get_snapshot::<A>(aggregate_id).await?;
         let (mut aggregate, mut current_sequence, current_snapshot) = match snapshot {
             Some(s) => (
                 serde_json::from_value::<A>(s.aggregate)
@@ -86,16 +104,18 @@ where
                 .get_last_events::<A>(aggregate_id, current_sequence)
                 .await?
         };
+        let replayed = events.len();
         for event in events {
             let (sequence, payload) = decode::<A>(event)?;
             aggregate.apply(payload);
             current_sequence = sequence;
         }
-        Ok(EventStoreAggregateContext {
+        Ok(SnapshotContext {
             aggregate_id: aggregate_id.to_owned(),
             aggregate,
             current_sequence,
             current_snapshot,
+            replayed,
         })
     }
 
@@ -106,20 +126,17 @@ where
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         let first = context.current_sequence + 1;
-        let last = context.current_sequence + events.len();
-        let snapshot = match self.snapshot_every {
-            Some(every)
-                if !events.is_empty() && last / every > context.current_sequence / every =>
-            {
-                let state = serde_json::to_value(&context.aggregate)
-                    .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?;
-                Some((
-                    context.aggregate_id.clone(),
-                    state,
-                    context.current_snapshot.map_or(1, |n| n + 1),
-                ))
-            }
-            _ => None,
+        let since_snapshot = context.replayed + events.len();
+        let snapshot = if !events.is_empty() && since_snapshot >= self.snapshot_every {
+            let state = serde_json::to_value(&context.aggregate)
+                .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?;
+            Some((
+                context.aggregate_id.clone(),
+                state,
+                context.current_snapshot.map_or(1, |n| n + 1),
+            ))
+        } else {
+            None
         };
         let envelopes: Vec<EventEnvelope<A>> = events
             .into_iter()

@@ -1,5 +1,6 @@
 //! Snapshots of the queue hold exactly the folded state, and loading through them gives
-//! the same aggregate as replaying every event.
+//! the same aggregate as replaying every event; a long history written without snapshots
+//! gets one at its first command.
 
 mod common;
 
@@ -78,15 +79,13 @@ async fn snapshots_equal_a_full_replay() {
     let stored: Queue = serde_json::from_value(snapshot.aggregate).unwrap();
     assert_eq!(stored, folded, "the snapshot holds each event once");
 
-    let store = SnapshotEventStore::new(
-        PostgresEventRepository::new(app.state.pool.clone()),
-        Some(50),
-    );
+    let store = SnapshotEventStore::new(PostgresEventRepository::new(app.state.pool.clone()), 50);
     let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
         .await
         .unwrap();
     assert_eq!(loaded.aggregate, replay(&repo, &id).await);
     assert_eq!(loaded.current_sequence, events.len());
+    assert!(loaded.replayed < 50, "loading replays fewer than 50 events");
 
     let projected: Vec<i64> = sqlx::query_scalar(
         "select track_id from queue_entries where user_id = $1 order by position",
@@ -118,4 +117,42 @@ async fn snapshots_equal_a_full_replay() {
         .await
         .unwrap();
     assert_eq!(plays, 120);
+}
+
+#[tokio::test]
+async fn a_history_written_without_snapshots_gets_one_at_its_next_command() {
+    let app = common::spawn_app().await;
+    let user = uuid::Uuid::new_v4();
+    let id = user.to_string();
+    let enqueue = |n| QueueCommand::Enqueue {
+        entry_id: uuid::Uuid::now_v7(),
+        track: track(n),
+    };
+    let without_snapshots = cqrs_es::CqrsFramework::<Queue, _>::new(
+        SnapshotEventStore::new(
+            PostgresEventRepository::new(app.state.pool.clone()),
+            usize::MAX,
+        ),
+        vec![],
+        (),
+    );
+    for n in 1..=120u64 {
+        without_snapshots.execute(&id, enqueue(n)).await.unwrap();
+    }
+    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    assert!(repo.get_snapshot::<Queue>(&id).await.unwrap().is_none());
+
+    app.state
+        .queue
+        .execute(&id, enqueue(121), user)
+        .await
+        .unwrap();
+
+    let store = SnapshotEventStore::new(PostgresEventRepository::new(app.state.pool.clone()), 50);
+    let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
+        .await
+        .unwrap();
+    assert_eq!(loaded.replayed, 0, "the snapshot holds all 121 events");
+    assert_eq!(loaded.current_sequence, 121);
+    assert_eq!(loaded.aggregate, replay(&repo, &id).await);
 }

@@ -3,7 +3,7 @@
 //! read one snapshot.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{FromRow, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use super::Page;
@@ -60,11 +60,8 @@ pub struct FavoriteRow {
 /// A read-only transaction whose statements all see one snapshot, so a count and its page,
 /// or a playlist and its tracks, agree even while projectors write.
 async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("set transaction isolation level repeatable read, read only")
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    pool.begin_with("begin isolation level repeatable read, read only")
+        .await
 }
 
 const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cover_key, \
@@ -131,31 +128,33 @@ pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRo
     .await
 }
 
-/// The playlist and its tracks in order, as of one moment.
+/// The playlist and its tracks in order, as of one moment: one statement, the playlist's
+/// columns on every track row (and on one row with no track when it has none).
 pub async fn playlist_with_tracks(
     pool: &PgPool,
     id: Uuid,
 ) -> sqlx::Result<Option<(PlaylistRow, Vec<TrackRow>)>> {
-    let mut tx = snapshot(pool).await?;
-    let row: Option<PlaylistRow> = sqlx::query_as(&format!(
-        "select {PLAYLIST_COLUMNS} from playlists where id = $1"
+    let rows = sqlx::query(&format!(
+        "select p.*, t.entry_id, t.track_id, t.position, t.title, t.artist_id, t.artist_name,
+                t.album_title, t.album_cover, t.duration, t.added_at
+           from (select {PLAYLIST_COLUMNS} from playlists where id = $1) p
+           left join playlist_tracks t on t.playlist_id = p.id
+          order by t.position"
     ))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    let Some(row) = row else {
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let tracks = sqlx::query_as(
-        "select entry_id, track_id, position, title, artist_id, artist_name, album_title,
-                album_cover, duration, added_at
-           from playlist_tracks where playlist_id = $1 order by position",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Some((row, tracks)))
+    let playlist = PlaylistRow::from_row(first)?;
+    let mut tracks = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("entry_id")?.is_some() {
+            tracks.push(TrackRow::from_row(row)?);
+        }
+    }
+    Ok(Some((playlist, tracks)))
 }
 
 /// The user's favorites, newest first.
