@@ -11,6 +11,10 @@ use playpod::{
     telemetry,
 };
 
+/// glibc's malloc was a fifth of the server's CPU under load (perf; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     telemetry::init();
