@@ -242,6 +242,32 @@ async fn on_the_leader_commands_wait_for_the_running_projector() {
 }
 
 #[tokio::test]
+async fn the_leader_sees_events_another_instance_applied() {
+    let (pool, leader) = setup().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = tokio::spawn(leader.clone().run(stopped));
+    while !leader.is_leader() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let other = ProjectionEngine::new(pool.clone(), vec![Arc::new(Seen)])
+        .await
+        .unwrap();
+    sqlx::query(INSERT)
+        .bind("elsewhere")
+        .bind(1_i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    catch_up_to(&other, &pool, 1).await;
+    leader
+        .wait_for("Probe", "elsewhere", std::time::Duration::from_secs(3))
+        .await
+        .expect("the leader learns the checkpoint another instance moved");
+    stop.send(true).unwrap();
+    projector.await.unwrap();
+}
+
+#[tokio::test]
 async fn stored_events_cannot_be_changed_or_deleted() {
     let (pool, _engine) = setup().await;
     sqlx::query(INSERT)

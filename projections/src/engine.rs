@@ -143,9 +143,7 @@ impl ProjectionEngine {
             let mut tx = self.pool.begin().await?;
             let batch = apply_batch(&mut tx, projection).await?;
             tx.commit().await?;
-            if let Some(checkpoint) = batch.checkpoint {
-                self.progress.advance(projection.name(), checkpoint);
-            }
+            self.progress.advance(projection.name(), batch.checkpoint);
             applied += batch.applied;
             if batch.was_last() {
                 return Ok(applied);
@@ -385,7 +383,19 @@ async fn apply_batch(
     .fetch_all(&mut *conn)
     .await?;
     let Some(last) = events.last().map(|e| e.position) else {
-        return Ok(Batch::default());
+        // Another instance may have applied what this one waits for: report where the
+        // checkpoint stands even when there was nothing to do.
+        let checkpoint = sqlx::query_as(&format!(
+            "select {CHECKPOINT_COLUMNS} from projection_checkpoints where name = $1"
+        ))
+        .bind(projection.name())
+        .fetch_one(&mut *conn)
+        .await?;
+        return Ok(Batch {
+            read: 0,
+            applied: 0,
+            checkpoint,
+        });
     };
     let read = events.len() as u64;
     let events: Vec<StoredEvent> = events
@@ -410,17 +420,16 @@ async fn apply_batch(
     Ok(Batch {
         read,
         applied: events.len() as u64,
-        checkpoint: Some(checkpoint),
+        checkpoint,
     })
 }
 
 /// What one batch did: events read in global order, those of the projection's types, and
-/// where the checkpoint now stands (`None`: nothing was read).
-#[derive(Default)]
+/// where the checkpoint now stands.
 struct Batch {
     read: u64,
     applied: u64,
-    checkpoint: Option<Checkpoint>,
+    checkpoint: Checkpoint,
 }
 
 impl Batch {
