@@ -8,7 +8,6 @@ use std::{
 };
 
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
-use postgres_es::PostgresEventRepository;
 use projections::{ProjectionEngine, ProjectionError};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -44,14 +43,14 @@ where
     A::Error: Send,
 {
     /// Loading an aggregate costs one snapshot plus fewer than `snapshot_every` events,
-    /// however long its history.
+    /// however long its history, once a command has run on it since its history grew.
     pub fn new(
         pool: PgPool,
         engine: ProjectionEngine,
         services: A::Services,
         snapshot_every: usize,
     ) -> Self {
-        let store = SnapshotEventStore::new(PostgresEventRepository::new(pool), snapshot_every);
+        let store = SnapshotEventStore::new(pool, snapshot_every);
         Self {
             cqrs: CqrsFramework::new(store, vec![], services),
             engine,

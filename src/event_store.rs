@@ -9,6 +9,15 @@
 //! of the last one (not when the sequence crosses a multiple): an aggregate whose events
 //! arrived some other way (an import, a version without snapshots) is bounded after its
 //! first command too.
+//!
+//! The snapshot and the events after it are read by one statement, so from one database
+//! snapshot: were they read apart, another instance could commit events and a newer
+//! snapshot in between, and this command's snapshot update would then miss, after
+//! postgres-es has already committed its events (it checks the update's row count after
+//! the commit), so a command that succeeded would be reported as a conflict and retried.
+//! Read together, a concurrent writer makes this command's first event collide with its
+//! own on the events' primary key, and nothing is committed. The rows are folded as they
+//! arrive, so a long history without a snapshot is never held in memory at once.
 
 use std::collections::HashMap;
 
@@ -16,21 +25,39 @@ use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore,
     persist::{PersistedEventRepository, SerializedEvent},
 };
+use futures::TryStreamExt;
 use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
 
 pub struct SnapshotEventStore {
+    pool: PgPool,
     repo: PostgresEventRepository,
     snapshot_every: usize,
 }
 
 impl SnapshotEventStore {
-    pub fn new(repo: PostgresEventRepository, snapshot_every: usize) -> Self {
+    pub fn new(pool: PgPool, snapshot_every: usize) -> Self {
         Self {
-            repo,
+            repo: PostgresEventRepository::new(pool.clone()),
+            pool,
             snapshot_every: snapshot_every.max(1),
         }
     }
 }
+
+/// The latest snapshot (if any) as the first row, then the events after it in order.
+const LOAD_AGGREGATE: &str = "
+    with snapshot as (
+        select last_sequence, current_snapshot, payload from snapshots
+         where aggregate_type = $1 and aggregate_id = $2
+         order by last_sequence desc limit 1)
+    select true as is_snapshot, last_sequence as sequence, current_snapshot, payload
+      from snapshot
+    union all
+    select false, sequence, null, payload from events
+     where aggregate_type = $1 and aggregate_id = $2
+       and sequence > coalesce((select last_sequence from snapshot), 0)
+    order by is_snapshot desc, sequence";
 
 /// An aggregate as loaded for a command.
 pub struct SnapshotContext<A> {
@@ -87,36 +114,36 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
-        let snapshot = self.repo.get_snapshot::<A>(aggregate_id).await?;
-        let (mut aggregate, mut current_sequence, current_snapshot) = match snapshot {
-            Some(s) => (
-                serde_json::from_value::<A>(s.aggregate)
-                    .map_err(|e| AggregateError::DeserializationError(Box::new(e)))?,
-                s.current_sequence,
-                Some(s.current_snapshot),
-            ),
-            None => (A::default(), 0, None),
-        };
-        let events = if current_sequence == 0 {
-            self.repo.get_events::<A>(aggregate_id).await?
-        } else {
-            self.repo
-                .get_last_events::<A>(aggregate_id, current_sequence)
-                .await?
-        };
-        let replayed = events.len();
-        for event in events {
-            let (sequence, payload) = decode::<A>(event)?;
-            aggregate.apply(payload);
-            current_sequence = sequence;
-        }
-        Ok(SnapshotContext {
+        let mut context = SnapshotContext {
             aggregate_id: aggregate_id.to_owned(),
-            aggregate,
-            current_sequence,
-            current_snapshot,
-            replayed,
-        })
+            aggregate: A::default(),
+            current_sequence: 0,
+            current_snapshot: None,
+            replayed: 0,
+        };
+        let mut rows =
+            sqlx::query_as::<_, (bool, i64, Option<i64>, serde_json::Value)>(LOAD_AGGREGATE)
+                .bind(A::TYPE)
+                .bind(aggregate_id)
+                .fetch(&self.pool);
+        while let Some((is_snapshot, sequence, version, payload)) = rows
+            .try_next()
+            .await
+            .map_err(|e| AggregateError::DatabaseConnectionError(Box::new(e)))?
+        {
+            let undecodable = |e| AggregateError::DeserializationError(Box::new(e));
+            if is_snapshot {
+                context.aggregate = serde_json::from_value(payload).map_err(undecodable)?;
+                context.current_snapshot = version.map(|v| v as usize);
+            } else {
+                context
+                    .aggregate
+                    .apply(serde_json::from_value(payload).map_err(undecodable)?);
+                context.replayed += 1;
+            }
+            context.current_sequence = sequence as usize;
+        }
+        Ok(context)
     }
 
     async fn commit(

@@ -79,7 +79,7 @@ async fn snapshots_equal_a_full_replay() {
     let stored: Queue = serde_json::from_value(snapshot.aggregate).unwrap();
     assert_eq!(stored, folded, "the snapshot holds each event once");
 
-    let store = SnapshotEventStore::new(PostgresEventRepository::new(app.state.pool.clone()), 50);
+    let store = SnapshotEventStore::new(app.state.pool.clone(), 50);
     let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
         .await
         .unwrap();
@@ -129,10 +129,7 @@ async fn a_history_written_without_snapshots_gets_one_at_its_next_command() {
         track: track(n),
     };
     let without_snapshots = cqrs_es::CqrsFramework::<Queue, _>::new(
-        SnapshotEventStore::new(
-            PostgresEventRepository::new(app.state.pool.clone()),
-            usize::MAX,
-        ),
+        SnapshotEventStore::new(app.state.pool.clone(), usize::MAX),
         vec![],
         (),
     );
@@ -148,11 +145,59 @@ async fn a_history_written_without_snapshots_gets_one_at_its_next_command() {
         .await
         .unwrap();
 
-    let store = SnapshotEventStore::new(PostgresEventRepository::new(app.state.pool.clone()), 50);
+    let store = SnapshotEventStore::new(app.state.pool.clone(), 50);
     let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
         .await
         .unwrap();
     assert_eq!(loaded.replayed, 0, "the snapshot holds all 121 events");
     assert_eq!(loaded.current_sequence, 121);
+    assert_eq!(loaded.aggregate, replay(&repo, &id).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_writing_one_aggregate_apply_each_command_once() {
+    let app = common::spawn_app().await;
+    let user = uuid::Uuid::new_v4();
+    let id = user.to_string();
+    // Two buses stand for two instances: each serialises its own commands only. A snapshot
+    // every 3 events makes nearly every command race the other instance's snapshot.
+    let instances: Vec<_> = (0..2)
+        .map(|_| {
+            std::sync::Arc::new(playpod::commands::CommandBus::<Queue>::new(
+                app.state.pool.clone(),
+                app.state.projections.clone(),
+                (),
+                3,
+            ))
+        })
+        .collect();
+    let commands: Vec<_> = (1..=60u64)
+        .map(|n| {
+            let (bus, id) = (instances[n as usize % 2].clone(), id.clone());
+            tokio::spawn(async move {
+                let command = QueueCommand::Enqueue {
+                    entry_id: uuid::Uuid::now_v7(),
+                    track: track(n),
+                };
+                bus.execute(&id, command, user).await
+            })
+        })
+        .collect();
+    for command in commands {
+        command.await.unwrap().expect("every command succeeds once");
+    }
+    let written: i64 = sqlx::query_scalar(
+        "select count(*) from events where aggregate_type = 'Queue' and aggregate_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(written, 60, "no command was written twice");
+    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let store = SnapshotEventStore::new(app.state.pool.clone(), 3);
+    let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
+        .await
+        .unwrap();
     assert_eq!(loaded.aggregate, replay(&repo, &id).await);
 }

@@ -230,11 +230,11 @@ impl ProjectionEngine {
     /// PostgreSQL drops the lock with the connection and another instance takes over
     /// within `FOLLOWER_RETRY`. Each projection runs on its own, so a slow one never holds
     /// back the others; each is woken by the commands waiting for it, and every
-    /// `LEADER_TICK` regardless. They stop when `stop` turns true, between batches, so
-    /// always at a checkpoint. (Commands on an instance that does not lead apply pending
+    /// `LEADER_TICK` regardless. They stop when `stop` turns true (or its sender is gone)
+    /// once caught up, so always at a checkpoint. (Commands on an instance that does not lead apply pending
     /// batches themselves; the per-projection lock keeps that exactly-once.)
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        while !*stop.borrow() {
+        while !*stop.borrow() && stop.has_changed().is_ok() {
             let Some(mut lock) = self.try_lead().await else {
                 tokio::select! {
                     _ = tokio::time::sleep(FOLLOWER_RETRY) => {}

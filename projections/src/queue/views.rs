@@ -91,9 +91,10 @@ pub async fn history(
            from (select count(*) as total from playback_history where user_id = $1) c
            left join lateral (
                 select play_id, track_id, title, artist_id, artist_name, album_title,
-                       album_cover, duration, played_at
+                       album_cover, duration, played_at, event_position
                   from playback_history where user_id = $1
-                 order by event_position desc limit $2 offset $3) h on true",
+                 order by event_position desc limit $2 offset $3) h on true
+          order by h.event_position desc",
     )
     .bind(user)
     .bind(limit)
