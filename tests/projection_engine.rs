@@ -200,14 +200,32 @@ async fn wait_for_returns_once_the_aggregate_is_projected() {
         .unwrap();
 }
 
+/// The engine's projector running as leader, until `stop`.
+struct Leading {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Leading {
+    async fn start(engine: &ProjectionEngine) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(engine.clone().run(stopped));
+        while !engine.is_leader() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn on_the_leader_commands_wait_for_the_running_projector() {
     let (pool, engine) = setup().await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let projector = tokio::spawn(engine.clone().run(stopped));
-    while !engine.is_leader() {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let projector = Leading::start(&engine).await;
     let writers = (0..8).map(|w| {
         let (pool, engine) = (pool.clone(), engine.clone());
         tokio::spawn(async move {
@@ -236,19 +254,14 @@ async fn on_the_leader_commands_wait_for_the_running_projector() {
     for writer in writers.collect::<Vec<_>>() {
         writer.await.unwrap();
     }
-    stop.send(true).unwrap();
-    projector.await.unwrap();
+    projector.stop().await;
     assert_eq!(seen(&pool).await.len(), 80);
 }
 
 #[tokio::test]
 async fn the_leader_sees_events_another_instance_applied() {
     let (pool, leader) = setup().await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let projector = tokio::spawn(leader.clone().run(stopped));
-    while !leader.is_leader() {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let projector = Leading::start(&leader).await;
     let other = ProjectionEngine::new(pool.clone(), vec![Arc::new(Seen)])
         .await
         .unwrap();
@@ -263,8 +276,7 @@ async fn the_leader_sees_events_another_instance_applied() {
         .wait_for("Probe", "elsewhere", std::time::Duration::from_secs(3))
         .await
         .expect("the leader learns the checkpoint another instance moved");
-    stop.send(true).unwrap();
-    projector.await.unwrap();
+    projector.stop().await;
 }
 
 #[tokio::test]

@@ -159,12 +159,14 @@ impl ProjectionEngine {
         aggregate_id: &str,
         timeout: Duration,
     ) -> Result<(), ProjectionError> {
-        let names: Vec<&str> = self
-            .projections
-            .iter()
-            .filter(|p| p.aggregate_types().contains(&aggregate_type))
-            .map(|p| p.name())
+        let needed: Vec<usize> = (0..self.projections.len())
+            .filter(|&i| {
+                self.projections[i]
+                    .aggregate_types()
+                    .contains(&aggregate_type)
+            })
             .collect();
+        let names: Vec<&str> = needed.iter().map(|&i| self.projections[i].name()).collect();
         if names.is_empty() {
             return Ok(());
         }
@@ -188,10 +190,8 @@ impl ProjectionEngine {
                 // No projector runs here: apply what is pending directly (the projection's
                 // lock keeps that exactly-once beside the leader), then learn from the
                 // database how far the projections are, whoever moved them.
-                for p in self.projections.iter() {
-                    if names.contains(&p.name()) {
-                        self.catch_up_one(p.as_ref()).await?;
-                    }
+                for &i in &needed {
+                    self.catch_up_one(self.projections[i].as_ref()).await?;
                 }
                 self.progress
                     .load(&self.pool, &self.projection_names())
@@ -203,10 +203,8 @@ impl ProjectionEngine {
             if tokio::time::Instant::now() >= deadline {
                 return Err(ProjectionError::Timeout(timeout));
             }
-            for (p, wake) in self.projections.iter().zip(self.wakes.iter()) {
-                if names.contains(&p.name()) {
-                    wake.notify_one();
-                }
+            for &i in &needed {
+                self.wakes[i].notify_one();
             }
             tokio::select! {
                 _ = changed.changed() => {}
@@ -231,8 +229,9 @@ impl ProjectionEngine {
     /// within `FOLLOWER_RETRY`. Each projection runs on its own, so a slow one never holds
     /// back the others; each is woken by the commands waiting for it, and every
     /// `LEADER_TICK` regardless. They stop when `stop` turns true (or its sender is gone)
-    /// once caught up, so always at a checkpoint. (Commands on an instance that does not lead apply pending
-    /// batches themselves; the per-projection lock keeps that exactly-once.)
+    /// once caught up, so always at a checkpoint. (Commands on an instance that does not
+    /// lead apply pending batches themselves; the per-projection lock keeps that
+    /// exactly-once.)
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() && stop.has_changed().is_ok() {
             let Some(mut lock) = self.try_lead().await else {
