@@ -12,7 +12,10 @@ use projections::{ProjectionEngine, ProjectionError};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{event_store::SnapshotEventStore, request_context::current_request_id};
+use crate::{
+    event_store::{SnapshotEventStore, recording_writes},
+    request_context::current_request_id,
+};
 
 const MAX_ATTEMPTS: u32 = 12;
 const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
@@ -71,17 +74,19 @@ where
         if let Some(request_id) = current_request_id() {
             metadata.insert("request_id".to_owned(), request_id);
         }
-        {
+        let written = {
             let _guard = self.locks.lock(aggregate_id).await;
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match self
-                    .cqrs
-                    .execute_with_metadata(aggregate_id, command.clone(), metadata.clone())
-                    .await
-                {
-                    Ok(()) => break,
+                let (outcome, written) = recording_writes(self.cqrs.execute_with_metadata(
+                    aggregate_id,
+                    command.clone(),
+                    metadata.clone(),
+                ))
+                .await;
+                match outcome {
+                    Ok(()) => break written,
                     Err(AggregateError::AggregateConflict) if attempt < MAX_ATTEMPTS => {
                         let jitter = rand::random::<u64>() % (2 << attempt.min(6));
                         tokio::time::sleep(Duration::from_millis(jitter)).await;
@@ -89,10 +94,13 @@ where
                     Err(err) => return Err(classify(err)),
                 }
             }
-        }
+        };
+        let Some(written) = written else {
+            return Ok(());
+        };
         match self
             .engine
-            .wait_for(A::TYPE, aggregate_id, READ_YOUR_WRITES_TIMEOUT)
+            .wait_until(A::TYPE, written, READ_YOUR_WRITES_TIMEOUT)
             .await
         {
             Ok(()) => Ok(()),

@@ -1,4 +1,5 @@
-//! An event store over postgres-es's repository that takes snapshots correctly.
+//! The event store: cqrs-es's `EventStore` over PostgreSQL, with snapshots taken correctly
+//! and each command written in one statement.
 //!
 //! cqrs-es 0.5 applies each event to the aggregate as the command writes it
 //! (`EventSink::write`), and its snapshot store applies the same events once more before
@@ -11,15 +12,15 @@
 //! first command too.
 //!
 //! The snapshot and the events after it are read by one statement, so from one database
-//! snapshot: were they read apart, another instance could commit events and a newer
-//! snapshot in between, and this command's snapshot update would then miss, after
-//! postgres-es has already committed its events (it checks the update's row count after
-//! the commit), so a command that succeeded would be reported as a conflict and retried.
-//! Read together, a concurrent writer makes this command's first event collide with its
-//! own on the events' primary key, and nothing is committed. The rows are folded as they
-//! arrive, so a long history without a snapshot is never held in memory at once.
+//! snapshot, and a command's events and snapshot are written by one statement. postgres-es's
+//! own writer takes a transaction of three or more round trips, and checks its snapshot
+//! update only after committing the events, so a command that raced another instance could
+//! be committed and then reported as a conflict (and retried). Here a concurrent writer
+//! makes this command's first event collide with its own on the events' primary key, and
+//! nothing is committed. Loaded rows are folded as they arrive, so a long history without
+//! a snapshot is never held in memory at once.
 
-use std::collections::HashMap;
+use std::{cell::Cell, collections::HashMap};
 
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore,
@@ -27,6 +28,7 @@ use cqrs_es::{
 };
 use futures::TryStreamExt;
 use postgres_es::PostgresEventRepository;
+use projections::Checkpoint;
 use sqlx::PgPool;
 
 pub struct SnapshotEventStore {
@@ -82,6 +84,78 @@ fn decode<A: Aggregate>(
     let payload = serde_json::from_value(event.payload)
         .map_err(|e| AggregateError::DeserializationError(Box::new(e)))?;
     Ok((event.sequence, payload))
+}
+
+/// The events of one command, and the snapshot if one is due, in one statement (one round
+/// trip, atomic without BEGIN/COMMIT). A writer that got there first makes the first event
+/// collide on the events' primary key, so nothing of this command is written. Returns where
+/// the last event landed in the global order.
+const APPEND: &str = "
+    with written as (
+        insert into events
+            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+        select $1, $2, e.*
+          from unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) as e
+        returning tx_id, position),
+    first_snapshot as (
+        insert into snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+        select $1, $2, $8, 1, $10
+         where $10::jsonb is not null and $9::bigint is null),
+    next_snapshot as (
+        update snapshots
+           set last_sequence = $8, current_snapshot = $9 + 1, payload = $10
+         where aggregate_type = $1 and aggregate_id = $2 and current_snapshot = $9
+           and $10::jsonb is not null)
+    select max(tx_id)::text::bigint as tx_id, max(position) as position from written";
+
+tokio::task_local! {
+    /// Where the command running in this task wrote its last event.
+    static WRITTEN: Cell<Option<Checkpoint>>;
+}
+
+/// Runs a command and also returns where its last event landed (None: it wrote nothing),
+/// so that read-your-writes can wait for exactly that event.
+pub async fn recording_writes<F: Future>(command: F) -> (F::Output, Option<Checkpoint>) {
+    WRITTEN
+        .scope(Cell::new(None), async {
+            let outcome = command.await;
+            (outcome, WRITTEN.with(Cell::get))
+        })
+        .await
+}
+
+impl SnapshotEventStore {
+    async fn append<A: Aggregate>(
+        &self,
+        context: &SnapshotContext<A>,
+        events: &[SerializedEvent],
+        snapshot: Option<serde_json::Value>,
+    ) -> sqlx::Result<Checkpoint> {
+        let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
+        sqlx::query_as(APPEND)
+            .bind(A::TYPE)
+            .bind(&context.aggregate_id)
+            .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.event_type.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.event_version.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| &e.metadata).collect::<Vec<_>>())
+            .bind(last_sequence)
+            .bind(context.current_snapshot.map(|n| n as i64))
+            .bind(snapshot)
+            .fetch_one(&self.pool)
+            .await
+    }
 }
 
 impl<A> EventStore<A> for SnapshotEventStore
@@ -155,13 +229,10 @@ where
         let first = context.current_sequence + 1;
         let since_snapshot = context.replayed + events.len();
         let snapshot = if !events.is_empty() && since_snapshot >= self.snapshot_every {
-            let state = serde_json::to_value(&context.aggregate)
-                .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?;
-            Some((
-                context.aggregate_id.clone(),
-                state,
-                context.current_snapshot.map_or(1, |n| n + 1),
-            ))
+            Some(
+                serde_json::to_value(&context.aggregate)
+                    .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
+            )
         } else {
             None
         };
@@ -175,11 +246,21 @@ where
                 metadata: metadata.clone(),
             })
             .collect();
+        if envelopes.is_empty() {
+            return Ok(envelopes);
+        }
         let serialized = envelopes
             .iter()
             .map(SerializedEvent::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        self.repo.persist::<A>(&serialized, snapshot).await?;
+        let written = self
+            .append::<A>(&context, &serialized, snapshot)
+            .await
+            .map_err(|err| match err.as_database_error() {
+                Some(db) if db.is_unique_violation() => AggregateError::AggregateConflict,
+                _ => AggregateError::DatabaseConnectionError(Box::new(err)),
+            })?;
+        let _ = WRITTEN.try_with(|last| last.set(Some(written)));
         Ok(envelopes)
     }
 }

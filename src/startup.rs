@@ -60,6 +60,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         pool,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
+        sessions: Arc::default(),
         media,
         catalog,
         previews,
@@ -110,6 +111,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "PlayPod listening");
         let (stop_projectors, stopped) = tokio::sync::watch::channel(false);
+        let sessions = tokio::spawn(
+            self.state
+                .sessions
+                .clone()
+                .listen(self.state.pool.clone(), stopped.clone()),
+        );
         let projector = tokio::spawn(self.state.projections.clone().run(stopped));
         let app = api::routes(self.state.clone());
         let served = Server::new_with_acceptor(self.acceptor)
@@ -117,6 +124,7 @@ impl Application {
             .await;
         let _ = stop_projectors.send(true);
         let _ = projector.await;
+        let _ = sessions.await;
         tracing::info!("stopped");
         served
     }

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     adapters::media_store::MediaStore,
-    auth::{JwtKeys, LoginLimiter},
+    auth::{JwtKeys, LoginLimiter, session_cache::SessionCache},
     catalog::{Catalog, PreviewSource},
     commands::CommandBus,
     config::Settings,
@@ -20,6 +20,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Logins already checked against the database, while it can tell us of changes.
+    pub sessions: Arc<SessionCache>,
     pub media: MediaStore,
     pub projections: ProjectionEngine,
     pub queue: Arc<CommandBus<Queue>>,

@@ -275,6 +275,13 @@ async fn a_reused_refresh_token_revokes_its_whole_login() {
         .json()
         .await
         .unwrap();
+    let first_access = first["access"].as_str().unwrap();
+    let resp = app.get("/api/accounts/profile/", Some(first_access)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "the login is remembered as valid"
+    );
     let reuse = app
         .post(
             "/api/accounts/token/refresh/",
@@ -292,6 +299,8 @@ async fn a_reused_refresh_token_revokes_its_whole_login() {
         )
         .await;
     expect_error(descendant, 401).await;
+    app.eventually_answers("/api/accounts/profile/", first_access, 401)
+        .await;
     expect_error(
         app.get(
             "/api/accounts/profile/",
@@ -325,16 +334,33 @@ async fn a_reused_refresh_token_revokes_its_whole_login() {
 async fn a_deleted_users_tokens_stop_working() {
     let app = spawn_app().await;
     let user = app.user("ghost").await;
+    let other = app.user("ghost-friend").await;
+    for user in [&user, &other] {
+        let resp = app.get("/api/accounts/profile/", Some(&user.access)).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "the login is remembered as valid"
+        );
+    }
     assert!(
         playpod::accounts::delete(&app.state.pool, &user.email)
             .await
             .unwrap()
     );
+    app.eventually_answers("/api/accounts/profile/", &user.access, 401)
+        .await;
     expect_error(
         app.get("/api/accounts/profile/", Some(&user.access)).await,
         401,
     )
     .await;
+    let resp = app.get("/api/accounts/profile/", Some(&other.access)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "other accounts are untouched"
+    );
     let resp = app
         .post(
             "/api/accounts/token/refresh/",

@@ -110,10 +110,12 @@ async fn only_analysts_read_events() {
     let body = expect_error(app.get("/api/events/", Some(&user.access)).await, 403).await;
     assert_eq!(body["error"], "forbidden");
 
-    // Roles are read on every request: the same token works once the role is granted.
+    // The same token works once the role is granted: the server is told of the change.
     playpod::accounts::set_role(&app.state.pool, &user.email, "analyst", true)
         .await
         .unwrap();
+    app.eventually_answers("/api/events/", &user.access, 200)
+        .await;
     listen(&app, &user).await;
     let body = page(&app, &user, "").await;
     let events = body["events"].as_array().unwrap();

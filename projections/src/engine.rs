@@ -159,15 +159,7 @@ impl ProjectionEngine {
         aggregate_id: &str,
         timeout: Duration,
     ) -> Result<(), ProjectionError> {
-        let needed: Vec<usize> = (0..self.projections.len())
-            .filter(|&i| {
-                self.projections[i]
-                    .aggregate_types()
-                    .contains(&aggregate_type)
-            })
-            .collect();
-        let names: Vec<&str> = needed.iter().map(|&i| self.projections[i].name()).collect();
-        if names.is_empty() {
+        if !self.projects(aggregate_type) {
             return Ok(());
         }
         let target: Option<Checkpoint> = sqlx::query_as(&format!(
@@ -179,9 +171,37 @@ impl ProjectionEngine {
         .bind(aggregate_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(target) = target else {
+        match target {
+            Some(target) => self.wait_until(aggregate_type, target, timeout).await,
+            None => Ok(()),
+        }
+    }
+
+    fn projects(&self, aggregate_type: &str) -> bool {
+        self.projections
+            .iter()
+            .any(|p| p.aggregate_types().contains(&aggregate_type))
+    }
+
+    /// Waits until every projection of `aggregate_type` has applied the event at `target`
+    /// (as returned by the insert that wrote it).
+    pub async fn wait_until(
+        &self,
+        aggregate_type: &str,
+        target: Checkpoint,
+        timeout: Duration,
+    ) -> Result<(), ProjectionError> {
+        let needed: Vec<usize> = (0..self.projections.len())
+            .filter(|&i| {
+                self.projections[i]
+                    .aggregate_types()
+                    .contains(&aggregate_type)
+            })
+            .collect();
+        let names: Vec<&str> = needed.iter().map(|&i| self.projections[i].name()).collect();
+        if names.is_empty() {
             return Ok(());
-        };
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         let mut changed = self.progress.subscribe();
         let mut pause = Duration::from_millis(1);

@@ -12,4 +12,5 @@ mod track_columns;
 pub mod verify;
 
 pub use engine::{Projection, ProjectionEngine, ProjectionError};
+pub use progress::{CHECKPOINT_COLUMNS, Checkpoint};
 pub use stored_event::StoredEvent;

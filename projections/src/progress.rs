@@ -9,13 +9,13 @@ use tokio::sync::watch;
 /// A place in the global order; the derived order is that order (transaction, then
 /// position). Transaction ids are 64-bit and far below `i64::MAX`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow)]
-pub(crate) struct Checkpoint {
-    pub(crate) tx_id: i64,
-    pub(crate) position: i64,
+pub struct Checkpoint {
+    pub tx_id: i64,
+    pub position: i64,
 }
 
 /// The global-order columns of `events` or `projection_checkpoints`, as a `Checkpoint`.
-pub(crate) const CHECKPOINT_COLUMNS: &str = "tx_id::text::bigint as tx_id, position";
+pub const CHECKPOINT_COLUMNS: &str = "tx_id::text::bigint as tx_id, position";
 
 /// Committed checkpoints by projection name; they only ever move forward.
 #[derive(Clone)]

@@ -47,7 +47,7 @@ async fn authenticate(req: &Request, token: &str) -> poem::Result<CurrentUser> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| ApiError::internal("AppState missing from the request"))?;
-    sessions::authenticate(&state.pool, &state.jwt, token)
+    sessions::authenticate(&state.pool, &state.sessions, &state.jwt, token)
         .await
         .map_err(|err| match err {
             SessionError::Database(db) => ApiError::database(db).into(),

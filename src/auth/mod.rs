@@ -3,6 +3,7 @@
 pub mod jwt;
 pub mod limiter;
 pub mod password;
+pub mod session_cache;
 pub mod sessions;
 
 pub use jwt::{Claims, JwtKeys, TokenKind};

@@ -3,7 +3,10 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::jwt::{JwtKeys, TokenError, TokenKind};
+use super::{
+    jwt::{JwtKeys, TokenError, TokenKind},
+    session_cache::SessionCache,
+};
 use crate::accounts::User;
 
 pub struct TokenPair {
@@ -114,13 +117,22 @@ pub async fn refresh(
 }
 
 /// Checks an access token against the signature, its expiry, its kind, and the database
-/// (the account still exists, the login is not revoked); roles are read fresh.
+/// (the account still exists, the login is not revoked); roles are the account's current
+/// ones. The database's answer is remembered in `cache` until an account or login changes.
 pub async fn authenticate(
     pool: &PgPool,
+    cache: &SessionCache,
     keys: &JwtKeys,
     token: &str,
 ) -> Result<CurrentUser, SessionError> {
     let claims = keys.verify(token, TokenKind::Access)?;
+    if let Some(roles) = cache.roles(claims.sub, claims.fam).await {
+        return Ok(CurrentUser {
+            id: claims.sub,
+            roles,
+        });
+    }
+    let ticket = cache.ticket();
     let row: Option<(Vec<String>, bool)> = sqlx::query_as(
         "select u.roles, exists(select 1 from revoked_token_families r where r.family_id = $2)
          from users u where u.id = $1 and u.deleted_at is null",
@@ -132,9 +144,14 @@ pub async fn authenticate(
     match row {
         None => Err(SessionError::UnknownUser),
         Some((_, true)) => Err(SessionError::Revoked),
-        Some((roles, false)) => Ok(CurrentUser {
-            id: claims.sub,
-            roles,
-        }),
+        Some((roles, false)) => {
+            cache
+                .remember(ticket, claims.sub, claims.fam, roles.clone())
+                .await;
+            Ok(CurrentUser {
+                id: claims.sub,
+                roles,
+            })
+        }
     }
 }

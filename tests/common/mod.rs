@@ -156,6 +156,24 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// Polls `GET path` with `token` until it answers `status`: account changes made
+    /// outside a request (the `playpod users` commands) reach a running server through a
+    /// database notification, within moments rather than before the very next request.
+    pub async fn eventually_answers(&self, path: &str, token: &str, status: u16) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let got = self.get(path, Some(token)).await.status().as_u16();
+            if got == status {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "GET {path} still answers {got}, not {status}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Registers `name` (email `name@example.com`) and logs in.
     pub async fn user(&self, name: &str) -> User {
         let email = format!("{name}@example.com");
