@@ -139,7 +139,8 @@ fn render(r: &Results) -> crate::Result<String> {
     writeln!(
         out,
         "- Load: `wrk -t{} -c{} -d{}s` on 127.0.0.1, requests spread over {} users' tokens; \
-         baselines `pgbench -c {} -j 2 -T {}`.\n",
+         baselines `PGSSLMODE=disable pgbench -c {} -j 2 -T {}` (PlayPod too reaches a \
+         server on its own machine without TLS).\n",
         wrk::THREADS,
         r.load.connections,
         r.load.seconds,
