@@ -39,7 +39,10 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
 /// traffic for nobody, at a fifth of the server's CPU on a read.
 fn connect_options(url: &str, sslmode_from_env: bool) -> Result<PgConnectOptions, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
-    let host = options.get_host().trim_start_matches('[').trim_end_matches(']');
+    let host = options
+        .get_host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let on_this_machine = options.get_socket().is_some()
         || host.starts_with('/')
         || host == "localhost"
@@ -65,11 +68,17 @@ mod tests {
 
     #[test]
     fn a_server_on_this_machine_is_reached_without_tls_unless_asked() {
-        assert!(disables_tls("postgres://postgres@127.0.0.1:5432/playpod", false));
+        assert!(disables_tls(
+            "postgres://postgres@127.0.0.1:5432/playpod",
+            false
+        ));
         assert!(disables_tls("postgres://postgres@localhost/playpod", false));
         assert!(disables_tls("postgres://postgres@[::1]/playpod", false));
         assert!(!disables_tls("postgres://u@db.example.com/playpod", false));
-        assert!(!disables_tls("postgres://postgres@127.0.0.1/playpod?sslmode=require", false));
+        assert!(!disables_tls(
+            "postgres://postgres@127.0.0.1/playpod?sslmode=require",
+            false
+        ));
         assert!(!disables_tls("postgres://postgres@127.0.0.1/playpod", true));
     }
 }

@@ -154,6 +154,12 @@ async fn listen(app: &TestApp, user: Uuid) {
     })
     .await;
     run(QueueCommand::Previous).await;
+    // Inserted after the current entry, moving the rest down.
+    run(QueueCommand::Stream {
+        entry_id: Uuid::now_v7(),
+        track: track(11),
+    })
+    .await;
     run(QueueCommand::JumpTo { position: 0 }).await;
     run(QueueCommand::Shuffle { seed: 7 }).await;
     for _ in 0..7 {
@@ -187,8 +193,8 @@ async fn read_models_are_the_same_however_their_events_are_batched() {
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
     build_and_edit_playlists(&app, alice, bob).await;
     like_and_unlike(&app, alice).await;
-    listen(&app, alice).await;
-    listen(&app, bob).await;
+    // Together, so that one batch holds both listeners' events interleaved.
+    tokio::join!(listen(&app, alice), listen(&app, bob));
     app.state.projections.catch_up().await.unwrap();
 
     for projection in app.state.projections.projections() {

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 const ONE_MORE_TIME: u64 = 3135553;
 const AERODYNAMIC: u64 = 3135554;
 const DIGITAL_LOVE: u64 = 3135555;
+const HARDER_BETTER: u64 = 3135556;
 
 async fn body(resp: reqwest::Response) -> Value {
     assert!(resp.status().is_success(), "status {}", resp.status());
@@ -234,6 +235,39 @@ async fn stream_plays_a_queued_track_or_inserts_it_next() {
     assert_eq!(added["in_queue"], false);
     assert_eq!(added["position"], 2);
     assert_eq!(added["track_info"]["duration"], 301);
+
+    // Back at the start, a new track goes in second and the rest move down one.
+    body(
+        app.post("/api/playlists/queue/position/", t, &json!({"position": 0}))
+            .await,
+    )
+    .await;
+    let inserted = body(
+        app.post(
+            "/api/playlists/queue/stream/",
+            t,
+            &json!({"track_id": HARDER_BETTER}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(inserted["position"], 1);
+    let tracks = body(app.get("/api/playlists/queue/tracks/", t).await).await;
+    let order: Vec<(String, i64)> = tracks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let id = t["track_id"].as_str().unwrap().to_owned();
+            (id, t["position"].as_i64().unwrap())
+        })
+        .collect();
+    let expected = [ONE_MORE_TIME, HARDER_BETTER, AERODYNAMIC, DIGITAL_LOVE];
+    let expected: Vec<(String, i64)> = (0..)
+        .zip(expected)
+        .map(|(p, id)| (id.to_string(), p))
+        .collect();
+    assert_eq!(order, expected);
 }
 
 #[tokio::test]

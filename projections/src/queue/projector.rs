@@ -86,8 +86,14 @@ impl Projection for QueueProjection {
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError> {
         let mut moves = Moves::default();
+        let mut enqueues = Enqueues::default();
         for event in events {
             let user = user_of(event)?;
+            // An enqueue waits to be written with others; anything else for that user must
+            // see it first.
+            if enqueues.has(user) {
+                enqueues.flush(conn, &mut moves).await?;
+            }
             // Plays and moves, the bulk of a listener's events, only touch the queue's row:
             // they fold into one statement until an event that changes the entries.
             if event.event_type == "TrackPlayed" {
@@ -98,6 +104,10 @@ impl Projection for QueueProjection {
                 QueueEvent::PlaybackMoved { position } => {
                     moves.touch(user, event.recorded_at, Some(position as i32));
                 }
+                QueueEvent::TrackEnqueued { entry, position } => {
+                    moves.touch(user, event.recorded_at, None);
+                    enqueues.push(user, entry, position);
+                }
                 change => {
                     moves.touch(user, event.recorded_at, None);
                     moves.flush(conn).await?;
@@ -105,7 +115,76 @@ impl Projection for QueueProjection {
                 }
             }
         }
+        enqueues.flush(conn, &mut moves).await?;
         moves.flush(conn).await?;
+        Ok(())
+    }
+}
+
+/// Enqueues of distinct users, written by three statements whatever their number: under
+/// load most of a batch is enqueues, one per listener.
+#[derive(Default)]
+struct Enqueues {
+    users: Vec<Uuid>,
+    entries: Vec<Uuid>,
+    positions: Vec<i32>,
+    tracks: TrackColumns,
+}
+
+impl Enqueues {
+    fn has(&self, user: Uuid) -> bool {
+        self.users.contains(&user)
+    }
+
+    fn push(&mut self, user: Uuid, entry: QueueEntry, position: usize) {
+        self.users.push(user);
+        self.entries.push(entry.entry_id);
+        self.positions.push(position as i32);
+        self.tracks.push(&entry.track);
+    }
+
+    /// Writes the pending enqueues after `moves` (which hold every earlier play and move of
+    /// these users, and create their queues' rows).
+    async fn flush(
+        &mut self,
+        conn: &mut PgConnection,
+        moves: &mut Moves,
+    ) -> Result<(), sqlx::Error> {
+        if self.users.is_empty() {
+            return Ok(());
+        }
+        moves.flush(conn).await?;
+        sqlx::query(
+            "update queue_entries q set position = q.position + 1
+               from unnest($1::uuid[], $2::int[]) as e(user_id, position)
+              where q.user_id = e.user_id and q.position >= e.position",
+        )
+        .bind(&self.users)
+        .bind(&self.positions)
+        .execute(&mut *conn)
+        .await?;
+        let sql = format!(
+            "insert into queue_entries (user_id, entry_id, position, {TRACK_COLUMNS})
+             select * from unnest($1::uuid[], $2::uuid[], $3::int[], {})",
+            track_unnest_args(4)
+        );
+        let query = sqlx::query(&sql)
+            .bind(&self.users)
+            .bind(&self.entries)
+            .bind(&self.positions);
+        self.tracks.bind(query).execute(&mut *conn).await?;
+        sqlx::query(
+            "update queues q set track_count = q.track_count + 1,
+                    current_position = case when q.current_position >= e.position
+                                            then q.current_position + 1 else q.current_position end
+               from unnest($1::uuid[], $2::int[]) as e(user_id, position)
+              where q.user_id = e.user_id",
+        )
+        .bind(&self.users)
+        .bind(&self.positions)
+        .execute(&mut *conn)
+        .await?;
+        *self = Self::default();
         Ok(())
     }
 }
@@ -173,20 +252,6 @@ async fn change_entries(
             .execute(&mut *conn)
             .await?;
         }
-        QueueEvent::TrackEnqueued { entry, position } => {
-            for_user_n(conn, "update queue_entries set position = position + 1 where user_id = $1 and position >= $2", user, position as i64).await?;
-            insert_entries(conn, user, position, std::slice::from_ref(&entry)).await?;
-            for_user_n(
-                conn,
-                "update queues set track_count = track_count + 1,
-                        current_position = case when current_position >= $2
-                                                then current_position + 1 else current_position end
-                  where user_id = $1",
-                user,
-                position as i64,
-            )
-            .await?;
-        }
         QueueEvent::RadioTracksAppended { entries } => {
             let count: i32 =
                 sqlx::query_scalar("select track_count from queues where user_id = $1")
@@ -250,8 +315,10 @@ async fn change_entries(
             )
             .await?;
         }
-        // Folded into `Moves` by the caller.
-        QueueEvent::TrackPlayed { .. } | QueueEvent::PlaybackMoved { .. } => {}
+        // Folded into `Moves` and `Enqueues` by the caller.
+        QueueEvent::TrackPlayed { .. }
+        | QueueEvent::PlaybackMoved { .. }
+        | QueueEvent::TrackEnqueued { .. } => {}
     }
     Ok(())
 }
