@@ -55,6 +55,10 @@ fn connect_options(url: &str, sslmode_from_env: bool) -> Result<PgConnectOptions
     })
 }
 
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::{PgSslMode, connect_options};
@@ -81,8 +85,4 @@ mod tests {
         ));
         assert!(!disables_tls("postgres://postgres@127.0.0.1/playpod", true));
     }
-}
-
-pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
 }
