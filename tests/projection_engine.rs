@@ -29,12 +29,15 @@ impl Projection for Seen {
     ) -> Result<(), ProjectionError> {
         // The primary key turns a second application of one event into an error.
         for event in events {
-            sqlx::query("insert into seen (position, aggregate_id, sequence) values ($1, $2, $3)")
-                .bind(event.position)
-                .bind(&event.aggregate_id)
-                .bind(event.sequence)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "insert into seen (position, aggregate_id, sequence, synchronous_commit)
+                 values ($1, $2, $3, current_setting('synchronous_commit'))",
+            )
+            .bind(event.position)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence)
+            .execute(&mut *conn)
+            .await?;
         }
         Ok(())
     }
@@ -44,10 +47,13 @@ async fn setup() -> (PgPool, ProjectionEngine) {
     let url = common::fresh_database().await;
     let pool = playpod::db::connect(&url).await.unwrap();
     playpod::db::migrate(&pool).await.unwrap();
-    sqlx::query("create table seen (position bigint primary key, aggregate_id text not null, sequence bigint not null)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "create table seen (position bigint primary key, aggregate_id text not null,
+                            sequence bigint not null, synchronous_commit text not null)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let engine = ProjectionEngine::new(pool.clone(), vec![Arc::new(Seen)])
         .await
         .unwrap();
@@ -277,6 +283,31 @@ async fn the_leader_sees_events_another_instance_applied() {
         .await
         .expect("the leader learns the checkpoint another instance moved");
     projector.stop().await;
+}
+
+#[tokio::test]
+async fn read_models_commit_without_waiting_for_the_disk_but_events_do_wait() {
+    let (pool, engine) = setup().await;
+    sqlx::query(INSERT)
+        .bind("durable")
+        .bind(1_i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    catch_up_to(&engine, &pool, 1).await;
+    let applied_with: Vec<String> = sqlx::query_scalar("select synchronous_commit from seen")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied_with, ["off"]);
+    let elsewhere: String = sqlx::query_scalar("show synchronous_commit")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere, "on",
+        "the setting stays inside the projector's transaction"
+    );
 }
 
 #[tokio::test]
