@@ -23,13 +23,14 @@
 use std::{cell::Cell, collections::HashMap};
 
 use cqrs_es::{
-    Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore,
+    Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
     persist::{PersistedEventRepository, SerializedEvent},
 };
 use futures::TryStreamExt;
 use postgres_es::PostgresEventRepository;
 use projections::Checkpoint;
-use sqlx::PgPool;
+use serde_json::value::RawValue;
+use sqlx::{PgPool, types::Json};
 
 pub struct SnapshotEventStore {
     pool: PgPool,
@@ -125,11 +126,14 @@ pub async fn recording_writes<F: Future>(command: F) -> (F::Output, Option<Check
 }
 
 impl SnapshotEventStore {
+    /// Encodes the events (and the aggregate, when a snapshot is due) straight to JSON text,
+    /// with no JSON tree in between.
     async fn append<A: Aggregate>(
         &self,
         context: &SnapshotContext<A>,
-        events: &[SerializedEvent],
-        snapshot: Option<serde_json::Value>,
+        events: &[EventEnvelope<A>],
+        metadata: &HashMap<String, String>,
+        snapshot_due: bool,
     ) -> sqlx::Result<Checkpoint> {
         let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
         sqlx::query_as(APPEND)
@@ -139,20 +143,20 @@ impl SnapshotEventStore {
             .bind(
                 events
                     .iter()
-                    .map(|e| e.event_type.as_str())
+                    .map(|e| e.payload.event_type())
                     .collect::<Vec<_>>(),
             )
             .bind(
                 events
                     .iter()
-                    .map(|e| e.event_version.as_str())
+                    .map(|e| e.payload.event_version())
                     .collect::<Vec<_>>(),
             )
-            .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| &e.metadata).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| Json(&e.payload)).collect::<Vec<_>>())
+            .bind(vec![Json(metadata); events.len()])
             .bind(last_sequence)
             .bind(context.current_snapshot.map(|n| n as i64))
-            .bind(snapshot)
+            .bind(snapshot_due.then_some(Json(&context.aggregate)))
             .fetch_one(&self.pool)
             .await
     }
@@ -195,8 +199,9 @@ where
             current_snapshot: None,
             replayed: 0,
         };
+        // Decoded from the row's JSON text straight into the types, with no JSON tree.
         let mut rows =
-            sqlx::query_as::<_, (bool, i64, Option<i64>, serde_json::Value)>(LOAD_AGGREGATE)
+            sqlx::query_as::<_, (bool, i64, Option<i64>, Json<Box<RawValue>>)>(LOAD_AGGREGATE)
                 .bind(A::TYPE)
                 .bind(aggregate_id)
                 .fetch(&self.pool);
@@ -207,12 +212,12 @@ where
         {
             let undecodable = |e| AggregateError::DeserializationError(Box::new(e));
             if is_snapshot {
-                context.aggregate = serde_json::from_value(payload).map_err(undecodable)?;
+                context.aggregate = serde_json::from_str(payload.get()).map_err(undecodable)?;
                 context.current_snapshot = version.map(|v| v as usize);
             } else {
                 context
                     .aggregate
-                    .apply(serde_json::from_value(payload).map_err(undecodable)?);
+                    .apply(serde_json::from_str(payload.get()).map_err(undecodable)?);
                 context.replayed += 1;
             }
             context.current_sequence = sequence as usize;
@@ -228,14 +233,6 @@ where
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         let first = context.current_sequence + 1;
         let since_snapshot = context.replayed + events.len();
-        let snapshot = if !events.is_empty() && since_snapshot >= self.snapshot_every {
-            Some(
-                serde_json::to_value(&context.aggregate)
-                    .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
-            )
-        } else {
-            None
-        };
         let envelopes: Vec<EventEnvelope<A>> = events
             .into_iter()
             .zip(first..)
@@ -249,12 +246,9 @@ where
         if envelopes.is_empty() {
             return Ok(envelopes);
         }
-        let serialized = envelopes
-            .iter()
-            .map(SerializedEvent::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let snapshot_due = since_snapshot >= self.snapshot_every;
         let written = self
-            .append::<A>(&context, &serialized, snapshot)
+            .append(&context, &envelopes, &metadata, snapshot_due)
             .await
             .map_err(|err| match err.as_database_error() {
                 Some(db) if db.is_unique_violation() => AggregateError::AggregateConflict,

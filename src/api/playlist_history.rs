@@ -80,11 +80,12 @@ enum HistoryResponse {
 impl HistoryEntry {
     fn from_event(event: &StoredEvent) -> Self {
         // cqrs-es stores an event as `{"<EventType>": {fields}}`.
-        let change = match &event.payload {
+        let payload = event.decode().unwrap_or_default();
+        let change = match payload {
             serde_json::Value::Object(map) if map.len() == 1 => {
-                map.values().next().cloned().unwrap_or_default()
+                map.into_iter().next().map(|(_, v)| v).unwrap_or_default()
             }
-            other => other.clone(),
+            other => other,
         };
         Self {
             version: event.sequence.max(0) as u64,
@@ -92,7 +93,7 @@ impl HistoryEntry {
             event_version: event.event_version.clone(),
             actor: event.meta("actor").and_then(|a| a.parse().ok()),
             recorded_at: event.recorded_at,
-            request_id: event.meta("request_id").map(str::to_owned),
+            request_id: event.meta("request_id"),
             change,
         }
     }

@@ -100,8 +100,8 @@ mod tests {
             sequence,
             event_type: String::new(),
             event_version: "1.0".into(),
-            payload: serde_json::to_value(event).unwrap(),
-            metadata: json!({}),
+            payload: sqlx::types::Json(serde_json::value::to_raw_value(&event).unwrap()),
+            metadata: sqlx::types::Json(serde_json::value::to_raw_value(&json!({})).unwrap()),
             recorded_at: Utc.with_ymd_and_hms(2026, 1, 1, 12, minute, 0).unwrap(),
         }
     }
