@@ -110,7 +110,7 @@ fn say(what: &str) {
 async fn seed_only(data: &Data) -> Result<()> {
     let tracks = catalog::tracks().await?;
     seed::recreate_database(&data.server_url, &data.database).await?;
-    let pool = PgPool::connect(&format!("{}/{}", data.server_url, data.database)).await?;
+    let pool = playpod::db::connect(&format!("{}/{}", data.server_url, data.database)).await?;
     let seeded = seed::seed(&pool, &Size::scaled(data.scale), &tracks).await?;
     say(&format!("seeded {} events", seeded.total_events()));
     Ok(())
@@ -142,7 +142,7 @@ async fn run(args: RunArgs) -> Result<()> {
     say(&format!("ready in {:.0?}", startup_empty.time));
 
     say(&format!("seeding {size:?}"));
-    let pool = PgPool::connect(&database_url).await?;
+    let pool = playpod::db::connect(&database_url).await?;
     let started = Instant::now();
     let seeded = seed::seed(&pool, &size, &tracks).await?;
     let seed_time = started.elapsed();
@@ -241,7 +241,7 @@ async fn run(args: RunArgs) -> Result<()> {
 
 /// `playpod projections rebuild` as an operator runs it, timed from the outside.
 async fn rebuild(playpod: &Path, database_url: &str, secret_key: &str) -> Result<Rebuild> {
-    let pool = PgPool::connect(database_url).await?;
+    let pool = playpod::db::connect(database_url).await?;
     let events: i64 = sqlx::query_scalar("select count(*) from events")
         .fetch_one(&pool)
         .await?;

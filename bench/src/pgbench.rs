@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use sqlx::PgPool;
-
 use crate::{seed, wrk::Load};
 
 pub const DATABASE: &str = "playpod_bench_pgbench";
@@ -24,7 +22,7 @@ pub async fn run(server_url: &str, load: &Load, dir: &Path) -> crate::Result<Bas
     seed::recreate_database(server_url, DATABASE).await?;
     let url = format!("{server_url}/{DATABASE}");
     pgbench(&["-i", "-q", "-s", "10", &url]).await?;
-    let pool = PgPool::connect(&url).await?;
+    let pool = playpod::db::connect(&url).await?;
     sqlx::query(
         "create table bench_insert (id bigint generated always as identity primary key, \
          payload jsonb not null, recorded_at timestamptz not null default now())",

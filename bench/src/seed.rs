@@ -82,7 +82,7 @@ const ADD_TARGET_TRACKS: usize = 10;
 const PASSWORD: &str = "bench-password";
 
 pub async fn recreate_database(server_url: &str, name: &str) -> crate::Result<()> {
-    let pool = PgPool::connect(&format!("{server_url}/postgres")).await?;
+    let pool = playpod::db::connect(&format!("{server_url}/postgres")).await?;
     sqlx::query(&format!("drop database if exists {name} with (force)"))
         .execute(&pool)
         .await?;
