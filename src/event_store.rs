@@ -62,6 +62,30 @@ const LOAD_AGGREGATE: &str = "
        and sequence > coalesce((select last_sequence from snapshot), 0)
     order by is_snapshot desc, sequence";
 
+/// `is_snapshot`, sequence, snapshot version, payload.
+type LoadedRow = (bool, i64, Option<i64>, Json<Box<RawValue>>);
+
+/// Every event of the aggregate, for when its snapshot cannot be used.
+const LOAD_ALL_EVENTS: &str = "
+    select false, sequence, null::bigint, payload from events
+     where aggregate_type = $1 and aggregate_id = $2
+     order by sequence";
+
+fn decode_event<A: Aggregate>(payload: &RawValue) -> Result<A::Event, AggregateError<A::Error>> {
+    serde_json::from_str(payload.get())
+        .map_err(|e| AggregateError::DeserializationError(Box::new(e)))
+}
+
+/// Why replaying every event failed; free of the aggregate's types, so that a load can
+/// await a replay and still be sent between threads.
+#[derive(Debug, thiserror::Error)]
+enum ReplayError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Decode(#[from] serde_json::Error),
+}
+
 /// An aggregate as loaded for a command.
 pub struct SnapshotContext<A> {
     pub aggregate_id: String,
@@ -126,6 +150,33 @@ pub async fn recording_writes<F: Future>(command: F) -> (F::Output, Option<Check
 }
 
 impl SnapshotEventStore {
+    /// Loads the aggregate from its events alone. The stored snapshot (version `snapshot`)
+    /// is kept as the one the next command replaces, and that command replaces it whatever
+    /// the number of events replayed.
+    async fn replay_all<A: Aggregate>(
+        &self,
+        mut context: SnapshotContext<A>,
+        snapshot: Option<i64>,
+    ) -> Result<SnapshotContext<A>, ReplayError> {
+        context.aggregate = A::default();
+        context.current_snapshot = snapshot.map(|v| v as usize);
+        context.current_sequence = 0;
+        context.replayed = 0;
+        let id = context.aggregate_id.clone();
+        let mut rows = sqlx::query_as::<_, LoadedRow>(LOAD_ALL_EVENTS)
+            .bind(A::TYPE)
+            .bind(&id)
+            .fetch(&self.pool);
+        while let Some((_, sequence, _, payload)) = rows.try_next().await? {
+            context
+                .aggregate
+                .apply(serde_json::from_str(payload.get())?);
+            context.current_sequence = sequence as usize;
+        }
+        context.replayed = self.snapshot_every.max(context.current_sequence);
+        Ok(context)
+    }
+
     /// Encodes the events (and the aggregate, when a snapshot is due) straight to JSON text,
     /// with no JSON tree in between.
     async fn append<A: Aggregate>(
@@ -200,29 +251,46 @@ where
             replayed: 0,
         };
         // Decoded from the row's JSON text straight into the types, with no JSON tree.
-        let mut rows =
-            sqlx::query_as::<_, (bool, i64, Option<i64>, Json<Box<RawValue>>)>(LOAD_AGGREGATE)
-                .bind(A::TYPE)
-                .bind(aggregate_id)
-                .fetch(&self.pool);
+        let mut rows = sqlx::query_as::<_, LoadedRow>(LOAD_AGGREGATE)
+            .bind(A::TYPE)
+            .bind(aggregate_id)
+            .fetch(&self.pool);
+        let mut undecodable_snapshot = None;
         while let Some((is_snapshot, sequence, version, payload)) = rows
             .try_next()
             .await
             .map_err(|e| AggregateError::DatabaseConnectionError(Box::new(e)))?
         {
-            let undecodable = |e| AggregateError::DeserializationError(Box::new(e));
             if is_snapshot {
-                context.aggregate = serde_json::from_str(payload.get()).map_err(undecodable)?;
+                match serde_json::from_str(payload.get()) {
+                    Ok(aggregate) => context.aggregate = aggregate,
+                    Err(err) => {
+                        tracing::warn!(aggregate = A::TYPE, id = aggregate_id, error = %err,
+                            "snapshot no longer decodes (the aggregate's shape changed); replaying every event");
+                        undecodable_snapshot = Some(version);
+                        break;
+                    }
+                }
                 context.current_snapshot = version.map(|v| v as usize);
             } else {
-                context
-                    .aggregate
-                    .apply(serde_json::from_str(payload.get()).map_err(undecodable)?);
+                context.aggregate.apply(decode_event::<A>(&payload)?);
                 context.replayed += 1;
             }
             context.current_sequence = sequence as usize;
         }
-        Ok(context)
+        drop(rows);
+        match undecodable_snapshot {
+            None => Ok(context),
+            Some(version) => self
+                .replay_all(context, version)
+                .await
+                .map_err(|err| match err {
+                    ReplayError::Database(e) => {
+                        AggregateError::DatabaseConnectionError(Box::new(e))
+                    }
+                    ReplayError::Decode(e) => AggregateError::DeserializationError(Box::new(e)),
+                }),
+        }
     }
 
     async fn commit(

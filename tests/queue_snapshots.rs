@@ -201,3 +201,49 @@ async fn two_instances_writing_one_aggregate_apply_each_command_once() {
         .unwrap();
     assert_eq!(loaded.aggregate, replay(&repo, &id).await);
 }
+
+#[tokio::test]
+async fn a_snapshot_that_no_longer_decodes_is_replaced_from_the_events() {
+    let app = common::spawn_app().await;
+    let user = uuid::Uuid::new_v4();
+    let id = user.to_string();
+    let enqueue = |n: u64| QueueCommand::Enqueue {
+        entry_id: uuid::Uuid::now_v7(),
+        track: track(n),
+    };
+    for n in 1..=60u64 {
+        app.state
+            .queue
+            .execute(&id, enqueue(n), user)
+            .await
+            .unwrap();
+    }
+    // What a snapshot written by a version with another shape of the queue looks like.
+    let changed = sqlx::query(
+        "update snapshots set payload = '{\"an_older_shape\": true}'
+          where aggregate_type = 'Queue' and aggregate_id = $1",
+    )
+    .bind(&id)
+    .execute(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(changed.rows_affected(), 1, "the queue had a snapshot");
+
+    app.state
+        .queue
+        .execute(&id, enqueue(61), user)
+        .await
+        .unwrap();
+
+    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let snapshot = repo.get_snapshot::<Queue>(&id).await.unwrap().unwrap();
+    let stored: Queue = serde_json::from_value(snapshot.aggregate).expect("a usable snapshot");
+    assert_eq!(stored, replay(&repo, &id).await);
+    assert_eq!(snapshot.current_sequence, 61);
+    let store = SnapshotEventStore::new(app.state.pool.clone(), 50);
+    let loaded = EventStore::<Queue>::load_aggregate(&store, &id)
+        .await
+        .unwrap();
+    assert_eq!(loaded.aggregate, stored);
+    assert_eq!(loaded.replayed, 0);
+}
