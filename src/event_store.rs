@@ -62,7 +62,8 @@ const LOAD_AGGREGATE: &str = "
        and sequence > coalesce((select last_sequence from snapshot), 0)
     order by is_snapshot desc, sequence";
 
-/// `is_snapshot`, sequence, snapshot version, payload.
+/// `is_snapshot`, sequence, snapshot version, payload: the JSON text, decoded straight into
+/// the aggregate or its event with no JSON tree in between.
 type LoadedRow = (bool, i64, Option<i64>, Json<Box<RawValue>>);
 
 /// Every event of the aggregate, for when its snapshot cannot be used.
@@ -71,15 +72,10 @@ const LOAD_ALL_EVENTS: &str = "
      where aggregate_type = $1 and aggregate_id = $2
      order by sequence";
 
-fn decode_event<A: Aggregate>(payload: &RawValue) -> Result<A::Event, AggregateError<A::Error>> {
-    serde_json::from_str(payload.get())
-        .map_err(|e| AggregateError::DeserializationError(Box::new(e)))
-}
-
-/// Why replaying every event failed; free of the aggregate's types, so that a load can
-/// await a replay and still be sent between threads.
+/// Why loading failed; free of the aggregate's types, so that a load can await a second
+/// load and still be sent between threads.
 #[derive(Debug, thiserror::Error)]
-enum ReplayError {
+enum LoadError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -150,31 +146,37 @@ pub async fn recording_writes<F: Future>(command: F) -> (F::Output, Option<Check
 }
 
 impl SnapshotEventStore {
-    /// Loads the aggregate from its events alone. The stored snapshot (version `snapshot`)
-    /// is kept as the one the next command replaces, and that command replaces it whatever
-    /// the number of events replayed.
-    async fn replay_all<A: Aggregate>(
+    /// Folds the rows of `query` (`LOAD_AGGREGATE` or `LOAD_ALL_EVENTS`) into `context`.
+    /// Stops at a snapshot that no longer decodes and returns its version.
+    async fn fold<A: Aggregate>(
         &self,
-        mut context: SnapshotContext<A>,
-        snapshot: Option<i64>,
-    ) -> Result<SnapshotContext<A>, ReplayError> {
-        context.aggregate = A::default();
-        context.current_snapshot = snapshot.map(|v| v as usize);
-        context.current_sequence = 0;
-        context.replayed = 0;
-        let id = context.aggregate_id.clone();
-        let mut rows = sqlx::query_as::<_, LoadedRow>(LOAD_ALL_EVENTS)
+        query: &str,
+        context: &mut SnapshotContext<A>,
+    ) -> Result<Option<Option<i64>>, LoadError> {
+        let mut rows = sqlx::query_as::<_, LoadedRow>(query)
             .bind(A::TYPE)
-            .bind(&id)
+            .bind(&context.aggregate_id)
             .fetch(&self.pool);
-        while let Some((_, sequence, _, payload)) = rows.try_next().await? {
-            context
-                .aggregate
-                .apply(serde_json::from_str(payload.get())?);
+        while let Some((is_snapshot, sequence, version, payload)) = rows.try_next().await? {
+            if is_snapshot {
+                match serde_json::from_str(payload.get()) {
+                    Ok(aggregate) => context.aggregate = aggregate,
+                    Err(err) => {
+                        tracing::warn!(aggregate = A::TYPE, id = %context.aggregate_id, error = %err,
+                            "snapshot no longer decodes (the aggregate's shape changed); replaying every event");
+                        return Ok(Some(version));
+                    }
+                }
+                context.current_snapshot = version.map(|v| v as usize);
+            } else {
+                context
+                    .aggregate
+                    .apply(serde_json::from_str(payload.get())?);
+                context.replayed += 1;
+            }
             context.current_sequence = sequence as usize;
         }
-        context.replayed = self.snapshot_every.max(context.current_sequence);
-        Ok(context)
+        Ok(None)
     }
 
     /// Encodes the events (and the aggregate, when a snapshot is due) straight to JSON text,
@@ -243,54 +245,30 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
-        let mut context = SnapshotContext {
+        let fresh = || SnapshotContext {
             aggregate_id: aggregate_id.to_owned(),
             aggregate: A::default(),
             current_sequence: 0,
             current_snapshot: None,
             replayed: 0,
         };
-        // Decoded from the row's JSON text straight into the types, with no JSON tree.
-        let mut rows = sqlx::query_as::<_, LoadedRow>(LOAD_AGGREGATE)
-            .bind(A::TYPE)
-            .bind(aggregate_id)
-            .fetch(&self.pool);
-        let mut undecodable_snapshot = None;
-        while let Some((is_snapshot, sequence, version, payload)) = rows
-            .try_next()
-            .await
-            .map_err(|e| AggregateError::DatabaseConnectionError(Box::new(e)))?
-        {
-            if is_snapshot {
-                match serde_json::from_str(payload.get()) {
-                    Ok(aggregate) => context.aggregate = aggregate,
-                    Err(err) => {
-                        tracing::warn!(aggregate = A::TYPE, id = aggregate_id, error = %err,
-                            "snapshot no longer decodes (the aggregate's shape changed); replaying every event");
-                        undecodable_snapshot = Some(version);
-                        break;
-                    }
-                }
-                context.current_snapshot = version.map(|v| v as usize);
-            } else {
-                context.aggregate.apply(decode_event::<A>(&payload)?);
-                context.replayed += 1;
+        let mut context = fresh();
+        let loaded = async {
+            if let Some(undecodable) = self.fold(LOAD_AGGREGATE, &mut context).await? {
+                // From the events alone; the next command replaces the stored snapshot
+                // (version `undecodable`) whatever the number of events replayed.
+                context = fresh();
+                self.fold(LOAD_ALL_EVENTS, &mut context).await?;
+                context.current_snapshot = undecodable.map(|v| v as usize);
+                context.replayed = context.replayed.max(self.snapshot_every);
             }
-            context.current_sequence = sequence as usize;
-        }
-        drop(rows);
-        match undecodable_snapshot {
-            None => Ok(context),
-            Some(version) => self
-                .replay_all(context, version)
-                .await
-                .map_err(|err| match err {
-                    ReplayError::Database(e) => {
-                        AggregateError::DatabaseConnectionError(Box::new(e))
-                    }
-                    ReplayError::Decode(e) => AggregateError::DeserializationError(Box::new(e)),
-                }),
-        }
+            Ok::<_, LoadError>(())
+        };
+        loaded.await.map_err(|err| match err {
+            LoadError::Database(e) => AggregateError::DatabaseConnectionError(Box::new(e)),
+            LoadError::Decode(e) => AggregateError::DeserializationError(Box::new(e)),
+        })?;
+        Ok(context)
     }
 
     async fn commit(

@@ -159,7 +159,7 @@ impl ProjectionEngine {
         aggregate_id: &str,
         timeout: Duration,
     ) -> Result<(), ProjectionError> {
-        if !self.projects(aggregate_type) {
+        if self.needed(aggregate_type).is_empty() {
             return Ok(());
         }
         let target: Option<Checkpoint> = sqlx::query_as(&format!(
@@ -177,10 +177,15 @@ impl ProjectionEngine {
         }
     }
 
-    fn projects(&self, aggregate_type: &str) -> bool {
-        self.projections
-            .iter()
-            .any(|p| p.aggregate_types().contains(&aggregate_type))
+    /// The indexes of the projections that read `aggregate_type`.
+    fn needed(&self, aggregate_type: &str) -> Vec<usize> {
+        (0..self.projections.len())
+            .filter(|&i| {
+                self.projections[i]
+                    .aggregate_types()
+                    .contains(&aggregate_type)
+            })
+            .collect()
     }
 
     /// Waits until every projection of `aggregate_type` has applied the event at `target`
@@ -191,13 +196,7 @@ impl ProjectionEngine {
         target: Checkpoint,
         timeout: Duration,
     ) -> Result<(), ProjectionError> {
-        let needed: Vec<usize> = (0..self.projections.len())
-            .filter(|&i| {
-                self.projections[i]
-                    .aggregate_types()
-                    .contains(&aggregate_type)
-            })
-            .collect();
+        let needed = self.needed(aggregate_type);
         let names: Vec<&str> = needed.iter().map(|&i| self.projections[i].name()).collect();
         if names.is_empty() {
             return Ok(());
