@@ -3,13 +3,11 @@
 use std::{net::IpAddr, time::Duration};
 
 use sqlx::{
-    Connection, PgPool,
+    PgPool,
     postgres::{PgConnectOptions, PgPoolOptions, PgSslMode},
 };
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-const RECHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
     let options = connect_options(url, std::env::var_os("PGSSLMODE").is_some())?;
@@ -18,18 +16,6 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
         .min_connections(2)
         // Fail fast while the database is down, so requests answer 503 instead of hanging.
         .acquire_timeout(Duration::from_secs(3))
-        // sqlx pings every connection it hands out by default: a round trip per query, a
-        // third of a read's database work. A connection returned to the pool has just
-        // passed sqlx's ping on release, so only one idle for a while is checked again.
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for >= RECHECK_IDLE_AFTER {
-                    conn.ping().await?;
-                }
-                Ok(true)
-            })
-        })
         .connect_with(options)
         .await
 }
