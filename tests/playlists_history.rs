@@ -146,6 +146,8 @@ async fn auditors_read_any_history_others_get_403_or_404() {
     .await;
 
     app.grant_role(&eve.email, "auditor").await;
+    app.eventually_answers(&path(&private, "history/"), &eve.access, 200)
+        .await;
     let history = ok_json(app.get(&path(&private, "history/"), eve_token).await).await;
     assert_eq!(history.as_array().unwrap().len(), 7);
     let gone = ok_json(app.get(&path(&deleted, "history/"), eve_token).await).await;
