@@ -61,11 +61,11 @@ pub async fn register(
     })
 }
 
-pub async fn by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<User>> {
+pub async fn by_email(pool: &PgPool, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(
-        "select {USER_COLUMNS} from users where lower(email) = lower($1) and deleted_at is null"
+        "select {USER_COLUMNS} from users where lower(email) = $1 and deleted_at is null"
     ))
-    .bind(email.trim())
+    .bind(email.as_str())
     .fetch_optional(pool)
     .await
 }

@@ -169,6 +169,32 @@ async fn malformed_requests_get_json_errors() {
 }
 
 #[tokio::test]
+async fn login_takes_the_email_as_registered_and_refuses_what_cannot_be_one() {
+    let app = spawn_app().await;
+    let user = app.user("grace").await;
+    let shouted = format!("  {}  ", user.email.to_uppercase());
+    let resp = app
+        .post(
+            "/api/accounts/token/",
+            None,
+            &json!({"email": shouted, "password": user.password}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    for email in ["nul\u{0}@example.com", "no-at-sign", "", "a@b@c.com"] {
+        let resp = app
+            .post(
+                "/api/accounts/token/",
+                None,
+                &json!({"email": email, "password": user.password}),
+            )
+            .await;
+        let body = expect_error(resp, 401).await;
+        assert_eq!(body["message"], "wrong email or password", "{email:?}");
+    }
+}
+
+#[tokio::test]
 async fn wrong_passwords_are_refused_then_throttled() {
     let app = spawn_app().await;
     let user = app.user("linus").await;

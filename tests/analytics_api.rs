@@ -226,3 +226,14 @@ async fn a_page_holds_100_events_unless_told_otherwise() {
     let rest = page(&app, &reader, &format!("?after={}&limit=1000", order[99])).await;
     assert_eq!(positions(&rest), order[100..]);
 }
+
+#[tokio::test]
+async fn a_type_filter_postgresql_cannot_store_is_the_callers_error() {
+    let app = common::spawn_app().await;
+    let user = analyst(&app, "nul-filter").await;
+    let resp = app
+        .get("/api/events/?type=Track%00Played", Some(&user.access))
+        .await;
+    let body = expect_error(resp, 400).await;
+    assert_eq!(body["error"], "bad_request");
+}

@@ -200,7 +200,12 @@ impl AccountsApi {
         limiter.check(&body.email, address).map_err(|wait| {
             ApiError::too_many_requests("too many failed logins; try again later", wait)
         })?;
-        let user = accounts::by_email(&state.pool, &body.email).await?;
+        // Registration accepts only addresses that parse, so one that does not belongs to
+        // no account: it is a wrong login, and never reaches the database.
+        let user = match Email::parse(&body.email) {
+            Ok(email) => accounts::by_email(&state.pool, &email).await?,
+            Err(_) => None,
+        };
         let stored_hash = user
             .as_ref()
             .map_or(password::DUMMY_HASH.to_owned(), |u| u.password_hash.clone());

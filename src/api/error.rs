@@ -150,6 +150,13 @@ impl ApiError {
             tracing::warn!(error = %err, "database unavailable");
             return Self::unavailable("the database is unavailable", 2);
         }
+        // 22021 and 22P05: text PostgreSQL cannot store (a NUL character, in a column or in
+        // JSON). Only a client's text carries one, so it is the request that is at fault.
+        if let sqlx::Error::Database(db) = &err
+            && matches!(db.code().as_deref(), Some("22021" | "22P05"))
+        {
+            return Self::bad_request("text may not contain the NUL character");
+        }
         Self::internal(err)
     }
 
