@@ -15,6 +15,7 @@ pub mod playlists;
 pub mod queue;
 pub mod recommendations;
 pub mod security;
+pub mod serde_json_body;
 pub mod stream;
 pub mod uploads;
 

@@ -23,6 +23,7 @@ use super::{
         PlaylistDetail, PlaylistResponse, PlaylistTrack, detail, etag, execute, parse_playlist_id,
     },
     security::BearerAuth,
+    serde_json_body::SerdeJson,
     uploads,
 };
 use crate::{
@@ -148,7 +149,7 @@ fn render(past: &PastPlaylist) -> ApiResult<PlaylistResponse> {
         })
         .collect::<Vec<_>>();
     Ok(PlaylistResponse::Ok(
-        Json(PlaylistDetail {
+        SerdeJson(PlaylistDetail {
             id: details.id.uuid(),
             name: details.name.clone(),
             description: details.description.clone(),

@@ -27,6 +27,7 @@ use super::{
     error::{ApiError, ApiResult},
     playlist_history,
     security::BearerAuth,
+    serde_json_body::SerdeJson,
     uploads,
 };
 use crate::{
@@ -172,7 +173,7 @@ pub(super) async fn detail(
         .ok_or_else(|| ApiError::not_found("no such playlist"))?;
     let version = row.version;
     Ok(PlaylistResponse::Ok(
-        Json(PlaylistDetail {
+        SerdeJson(PlaylistDetail {
             tracks: tracks.into_iter().map(PlaylistTrack::from).collect(),
             id: row.id,
             name: row.name,
@@ -253,7 +254,7 @@ impl PlaylistsApi {
             queries::list_playlists(&state.pool, auth.user().id, mine, page(limit.0, offset.0))
                 .await?;
         let body = rows.into_iter().map(PlaylistSummary::from).collect();
-        Ok(ListResponse::Ok(Json(body), total))
+        Ok(ListResponse::Ok(SerdeJson(body), total))
     }
 
     /// Create a playlist owned by the caller.

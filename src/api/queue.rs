@@ -12,6 +12,7 @@ use poem_openapi::{
     payload::Json,
 };
 use projections::queue::{self as views, QueueEntryView};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
@@ -20,6 +21,7 @@ use super::{
     ids::CatalogRef,
     playlists::{Message, parse_playlist_id},
     security::BearerAuth,
+    serde_json_body::{SerdeJson, rfc3339},
 };
 use crate::{
     playlists::{self, queries::TrackRow},
@@ -56,7 +58,7 @@ struct QueueUpdate {
     current_position: Option<i64>,
 }
 
-#[derive(Object)]
+#[derive(Object, Serialize)]
 struct QueueTrack {
     /// The queue entry's id (the same track may be queued twice).
     id: Uuid,
@@ -150,7 +152,7 @@ struct Streaming {
     position: i32,
 }
 
-#[derive(Object)]
+#[derive(Object, Serialize)]
 struct PlayHistoryEntry {
     id: Uuid,
     track_id: String,
@@ -160,10 +162,11 @@ struct PlayHistoryEntry {
     album_title: String,
     album_cover: String,
     duration: i32,
+    #[serde(serialize_with = "rfc3339")]
     played_at: DateTime<Utc>,
 }
 
-#[derive(Object)]
+#[derive(Object, Serialize)]
 struct PlayHistory {
     history: Vec<PlayHistoryEntry>,
     /// All plays of the user, whatever the page.
@@ -192,7 +195,7 @@ enum QueueInfoResponse {
 #[derive(ApiResponse)]
 enum QueueTracksResponse {
     #[oai(status = 200)]
-    Ok(Json<Vec<QueueTrack>>),
+    Ok(SerdeJson<Vec<QueueTrack>>),
 }
 
 #[derive(ApiResponse)]
@@ -234,7 +237,7 @@ enum StreamResponse {
 #[derive(ApiResponse)]
 enum HistoryResponse {
     #[oai(status = 200)]
-    Ok(Json<PlayHistory>),
+    Ok(SerdeJson<PlayHistory>),
 }
 
 impl From<QueueError> for ApiError {
@@ -420,7 +423,7 @@ impl QueueApi {
         auth: BearerAuth,
     ) -> ApiResult<QueueTracksResponse> {
         let entries = views::queue_entries(&state.pool, auth.user().id).await?;
-        Ok(QueueTracksResponse::Ok(Json(
+        Ok(QueueTracksResponse::Ok(SerdeJson(
             entries.into_iter().map(queue_track).collect(),
         )))
     }
@@ -729,10 +732,50 @@ impl QueueApi {
                 played_at: h.played_at,
             })
             .collect();
-        Ok(HistoryResponse::Ok(Json(PlayHistory { history, count })))
+        Ok(HistoryResponse::Ok(SerdeJson(PlayHistory {
+            history,
+            count,
+        })))
     }
 }
 
 fn default_history_limit() -> i64 {
     50
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::api::serde_json_body::assert_same_json;
+
+    #[test]
+    fn queue_tracks_and_history_are_written_as_documented() {
+        assert_same_json(&vec![QueueTrack {
+            id: Uuid::now_v7(),
+            track_id: "3135553".into(),
+            track_title: "Harder, Better".into(),
+            artist_id: "27".into(),
+            artist_name: "Daft Punk".into(),
+            album_title: "Discovery \\ 2001".into(),
+            album_cover: "https://e-cdns-images.dzcdn.net/cover.jpg".into(),
+            duration: 224,
+            position: 0,
+        }]);
+        assert_same_json(&PlayHistory {
+            history: vec![PlayHistoryEntry {
+                id: Uuid::now_v7(),
+                track_id: "3135553".into(),
+                track_title: "Harder, Better".into(),
+                artist_id: "27".into(),
+                artist_name: "Daft Punk".into(),
+                album_title: "Discovery".into(),
+                album_cover: String::new(),
+                duration: 224,
+                played_at: Utc.timestamp_opt(1_796_000_000, 5_000).unwrap(),
+            }],
+            count: 1,
+        });
+    }
 }

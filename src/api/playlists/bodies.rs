@@ -2,11 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{ApiResponse, Multipart, Object, payload::Json, types::multipart::Upload};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::TrackIdInput;
 use crate::{
-    api::uploads,
+    api::{
+        serde_json_body::{SerdeJson, rfc3339},
+        uploads,
+    },
     playlists::queries::{PlaylistRow, TrackRow},
 };
 
@@ -63,7 +67,7 @@ pub(crate) struct CoverUpload {
     pub cover_image: Upload,
 }
 
-#[derive(Object)]
+#[derive(Object, Serialize)]
 pub(crate) struct PlaylistSummary {
     pub id: Uuid,
     pub name: String,
@@ -73,11 +77,13 @@ pub(crate) struct PlaylistSummary {
     pub cover_image: Option<String>,
     pub is_public: bool,
     pub track_count: u32,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Object)]
+#[derive(Object, Serialize)]
 pub(crate) struct PlaylistTrack {
     /// This entry's id.
     pub id: Uuid,
@@ -91,10 +97,11 @@ pub(crate) struct PlaylistTrack {
     pub duration: u32,
     /// From 0, dense.
     pub position: u32,
+    #[serde(serialize_with = "rfc3339")]
     pub added_at: DateTime<Utc>,
 }
 
-#[derive(Object)]
+#[derive(Object, Serialize)]
 pub(crate) struct PlaylistDetail {
     pub id: Uuid,
     pub name: String,
@@ -103,7 +110,9 @@ pub(crate) struct PlaylistDetail {
     pub cover_image: Option<String>,
     pub is_public: bool,
     pub track_count: u32,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub tracks: Vec<PlaylistTrack>,
 }
@@ -174,7 +183,7 @@ pub(crate) enum ListResponse {
     /// The page of playlists; `X-Total-Count` is the number across all pages.
     #[oai(status = 200)]
     Ok(
-        Json<Vec<PlaylistSummary>>,
+        SerdeJson<Vec<PlaylistSummary>>,
         #[oai(header = "X-Total-Count")] i64,
     ),
 }
@@ -183,7 +192,7 @@ pub(crate) enum ListResponse {
 pub(crate) enum PlaylistResponse {
     /// The playlist; `ETag` is its version, for `If-Match`.
     #[oai(status = 200)]
-    Ok(Json<PlaylistDetail>, #[oai(header = "ETag")] String),
+    Ok(SerdeJson<PlaylistDetail>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -262,6 +271,60 @@ impl From<TrackRow> for PlaylistTrack {
             duration: row.duration.max(0) as u32,
             position: row.position.max(0) as u32,
             added_at: row.added_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::api::serde_json_body::assert_same_json;
+
+    fn time() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_796_000_000, 123_456_789).unwrap()
+    }
+
+    fn track(position: u32) -> PlaylistTrack {
+        PlaylistTrack {
+            id: Uuid::now_v7(),
+            track_id: "3135553".into(),
+            artist_id: "27".into(),
+            track_title: "One More Time \"live\" 🎵".into(),
+            artist_name: "Daft Punk".into(),
+            album_title: "Discovery".into(),
+            album_cover: String::new(),
+            duration: 320,
+            position,
+            added_at: time(),
+        }
+    }
+
+    #[test]
+    fn detail_and_summary_are_written_as_documented() {
+        for cover_image in [None, Some("/media/covers/a.png".to_owned())] {
+            assert_same_json(&PlaylistDetail {
+                id: Uuid::now_v7(),
+                name: "Road trip".into(),
+                description: "<b>loud</b>".into(),
+                cover_image: cover_image.clone(),
+                is_public: true,
+                track_count: 2,
+                created_at: time(),
+                updated_at: Utc::now(),
+                tracks: vec![track(0), track(1)],
+            });
+            assert_same_json(&vec![PlaylistSummary {
+                id: Uuid::now_v7(),
+                name: "Road trip".into(),
+                description: String::new(),
+                cover_image,
+                is_public: false,
+                track_count: 0,
+                created_at: time(),
+                updated_at: Utc::now(),
+            }]);
         }
     }
 }
