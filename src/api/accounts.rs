@@ -184,7 +184,9 @@ impl AccountsApi {
 
     /// Log in (public): exchange email and password for an access and a refresh token.
     ///
-    /// Repeated failures for one account or from one address answer 429 with Retry-After.
+    /// The email is matched as registration stores it (trimmed, case ignored); one that
+    /// cannot be an email address answers 401 like a wrong password. Repeated failures for
+    /// one account or from one address answer 429 with Retry-After.
     #[oai(path = "/api/accounts/token/", method = "post", operation_id = "login")]
     async fn login(
         &self,
