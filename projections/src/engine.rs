@@ -81,6 +81,27 @@ pub trait Projection: Send + Sync {
         conn: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), ProjectionError>;
+    /// How a full rebuild can fold every event in memory and write the rows once, for a
+    /// read model whose batches keep updating the same rows; `None` rebuilds through
+    /// `apply`. It must come to exactly the rows `apply` builds.
+    fn fold(&self) -> Option<Box<dyn Fold>> {
+        None
+    }
+}
+
+/// A read model being rebuilt in memory (see `Projection::fold`).
+#[async_trait]
+pub trait Fold: Send {
+    /// Folds a batch of events, in global order, into memory.
+    fn fold(&mut self, events: &[StoredEvent]) -> Result<(), ProjectionError>;
+    /// Writes the folded rows into the projection's emptied tables.
+    async fn write(self: Box<Self>, conn: &mut PgConnection) -> Result<(), ProjectionError>;
+}
+
+/// Where a batch's events go: through `Projection::apply` into the tables, or into a fold.
+enum Target<'a> {
+    Tables,
+    Memory(&'a mut dyn Fold),
 }
 
 #[derive(Clone)]
@@ -141,7 +162,7 @@ impl ProjectionEngine {
         let mut applied = 0;
         loop {
             let mut tx = self.pool.begin().await?;
-            let batch = apply_batch(&mut tx, projection).await?;
+            let batch = apply_batch(&mut tx, projection, Target::Tables).await?;
             tx.commit().await?;
             self.progress.advance(projection.name(), batch.checkpoint);
             applied += batch.applied;
@@ -325,8 +346,9 @@ impl ProjectionEngine {
         Some(conn)
     }
 
-    /// Empties the projection's tables and applies every event again, in one transaction:
-    /// readers see the old rows until the new ones are complete.
+    /// Empties the projection's tables and applies every event again (or folds them in
+    /// memory and writes the result, see `Projection::fold`), in one transaction: readers
+    /// see the old rows until the new ones are complete.
     pub async fn rebuild(&self, projection: &dyn Projection) -> Result<u64, ProjectionError> {
         self.rebuild_reporting(projection, &mut |_| {}).await
     }
@@ -348,14 +370,22 @@ impl ProjectionEngine {
             .bind(projection.name())
             .execute(&mut *tx)
             .await?;
+        let mut fold = projection.fold();
         let mut applied = 0;
         loop {
-            let batch = apply_batch(&mut tx, projection).await?;
+            let target = match &mut fold {
+                Some(fold) => Target::Memory(fold.as_mut()),
+                None => Target::Tables,
+            };
+            let batch = apply_batch(&mut tx, projection, target).await?;
             applied += batch.applied;
             progress(batch.applied);
             if batch.was_last() {
                 break;
             }
+        }
+        if let Some(fold) = fold {
+            fold.write(&mut tx).await?;
         }
         tx.commit().await?;
         self.progress
@@ -393,6 +423,7 @@ async fn lock_for_applying(conn: &mut PgConnection, name: &str) -> Result<(), sq
 async fn apply_batch(
     conn: &mut PgConnection,
     projection: &dyn Projection,
+    target: Target<'_>,
 ) -> Result<Batch, ProjectionError> {
     lock_for_applying(conn, projection.name()).await?;
     // Both forms are range scans of an index in global order that stop after one batch,
@@ -439,7 +470,10 @@ async fn apply_batch(
                 .contains(&e.aggregate_type.as_str())
         })
         .collect();
-    projection.apply(conn, &events).await?;
+    match target {
+        Target::Tables => projection.apply(conn, &events).await?,
+        Target::Memory(fold) => fold.fold(&events)?,
+    }
     let checkpoint = sqlx::query_as(&format!(
         "update projection_checkpoints
             set (tx_id, position) = (select tx_id, position from events where position = $2)

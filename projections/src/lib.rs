@@ -11,6 +11,6 @@ pub mod taste;
 mod track_columns;
 pub mod verify;
 
-pub use engine::{Projection, ProjectionEngine, ProjectionError};
+pub use engine::{Fold, Projection, ProjectionEngine, ProjectionError};
 pub use progress::{CHECKPOINT_COLUMNS, Checkpoint};
 pub use stored_event::StoredEvent;

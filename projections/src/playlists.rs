@@ -325,8 +325,7 @@ async fn apply_change(
             return Ok(0);
         }
         PlaylistEvent::PlaylistDeleted { .. } => {
-            // Explicitly rather than by the foreign key's cascade: `verify` replays into
-            // copies of the tables, which have no foreign keys.
+            // Nothing cascades: playlist_tracks has no foreign key (migration 0080).
             exec(
                 conn,
                 "delete from playlist_tracks where playlist_id = $1::uuid",

@@ -26,7 +26,10 @@ use domain::{
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{Projection, ProjectionError, StoredEvent, track_columns::db_id};
+use crate::{Projection, ProjectionError, StoredEvent, engine::Fold, track_columns::db_id};
+
+mod in_memory;
+use in_memory::TasteInMemory;
 
 /// What one event says about a taste: keeping a track says more than playing it once.
 const PLAY: f64 = 1.0;
@@ -338,81 +341,70 @@ async fn subtract(
     Ok(())
 }
 
-fn played(gains: &mut Gains, event: &StoredEvent) -> Result<(), ProjectionError> {
-    // Only plays tell something; other queue events are not even decoded.
-    if event.event_type != "TrackPlayed" {
-        return Ok(());
-    }
-    if let QueueEvent::TrackPlayed { track, .. } = event.decoded()? {
-        gains.push(
-            uuid_of(event)?,
-            &track,
-            boost(PLAY, event.recorded_at),
-            None,
-        );
-    }
-    Ok(())
+/// What one event does to a taste.
+enum Signal<'a> {
+    Gain {
+        user: Uuid,
+        track: TrackSnapshot,
+        score: f64,
+        source: Option<Source<'a>>,
+    },
+    /// The entry of `track_id` in `source` is gone: what it gave is taken back.
+    TakeBack { source: Source<'a>, track_id: i64 },
+    /// Deleting a playlist is tidying up, not a change of taste: what its tracks gave
+    /// stays, only the bookkeeping for taking it back goes.
+    Forget(Source<'a>),
 }
 
-async fn favorites(
-    conn: &mut PgConnection,
-    gains: &mut Gains,
-    event: &StoredEvent,
-) -> Result<(), ProjectionError> {
-    let source = Source {
-        aggregate_type: Library::TYPE,
+fn signal(event: &StoredEvent) -> Result<Option<Signal<'_>>, ProjectionError> {
+    let source = |aggregate_type| Source {
+        aggregate_type,
         id: &event.aggregate_id,
     };
-    match event.decoded()? {
-        LibraryEvent::FavoriteAdded { track, .. } => {
+    let signal = match event.aggregate_type.as_str() {
+        // Only plays tell something; other queue events are not even decoded.
+        Queue::TYPE if event.event_type == "TrackPlayed" => match event.decoded()? {
+            QueueEvent::TrackPlayed { track, .. } => Some(Signal::Gain {
+                user: uuid_of(event)?,
+                track,
+                score: boost(PLAY, event.recorded_at),
+                source: None,
+            }),
+            _ => None,
+        },
+        Library::TYPE => match event.decoded()? {
             // A library belongs to the user whose id it has.
-            let score = boost(FAVORITE, event.recorded_at);
-            gains.push(uuid_of(event)?, &track, score, Some(source));
-        }
-        LibraryEvent::FavoriteRemoved { track_id } => {
-            gains.flush(conn).await?;
-            take_back(conn, source, db_id(track_id)).await?;
-        }
-    }
-    Ok(())
-}
-
-async fn playlists(
-    conn: &mut PgConnection,
-    gains: &mut Gains,
-    event: &StoredEvent,
-) -> Result<(), ProjectionError> {
-    let source = Source {
-        aggregate_type: Playlist::TYPE,
-        id: &event.aggregate_id,
+            LibraryEvent::FavoriteAdded { track, .. } => Some(Signal::Gain {
+                user: uuid_of(event)?,
+                track,
+                score: boost(FAVORITE, event.recorded_at),
+                source: Some(source(Library::TYPE)),
+            }),
+            LibraryEvent::FavoriteRemoved { track_id } => Some(Signal::TakeBack {
+                source: source(Library::TYPE),
+                track_id: db_id(track_id),
+            }),
+        },
+        Playlist::TYPE => match event.decoded()? {
+            // The taste is of whoever chose the track.
+            PlaylistEvent::TrackAdded { by, track, .. } => Some(Signal::Gain {
+                user: by.uuid(),
+                track,
+                score: boost(PLAYLIST_ADDITION, event.recorded_at),
+                source: Some(source(Playlist::TYPE)),
+            }),
+            PlaylistEvent::TrackRemoved { track_id, .. } => Some(Signal::TakeBack {
+                source: source(Playlist::TYPE),
+                track_id: db_id(track_id),
+            }),
+            PlaylistEvent::PlaylistDeleted { .. } => Some(Signal::Forget(source(Playlist::TYPE))),
+            // Details, moves and covers say nothing about taste; a restore's compensating
+            // TrackAdded and TrackRemoved events count like any others.
+            _ => None,
+        },
+        _ => None,
     };
-    match event.decoded()? {
-        // The taste is of whoever chose the track.
-        PlaylistEvent::TrackAdded { by, track, .. } => {
-            let score = boost(PLAYLIST_ADDITION, event.recorded_at);
-            gains.push(by.uuid(), &track, score, Some(source));
-        }
-        PlaylistEvent::TrackRemoved { track_id, .. } => {
-            gains.flush(conn).await?;
-            take_back(conn, source, db_id(track_id)).await?;
-        }
-        // Deleting a playlist is tidying up, not a change of taste: what its tracks gave
-        // stays, only the bookkeeping for taking it back goes.
-        PlaylistEvent::PlaylistDeleted { .. } => {
-            gains.flush(conn).await?;
-            sqlx::query(
-                "delete from taste_contributions where source_type = $1 and source_id = $2",
-            )
-            .bind(source.aggregate_type)
-            .bind(source.id)
-            .execute(&mut *conn)
-            .await?;
-        }
-        // Details, moves and covers say nothing about taste; a restore's compensating
-        // TrackAdded and TrackRemoved events count like any others.
-        _ => {}
-    }
-    Ok(())
+    Ok(signal)
 }
 
 #[async_trait]
@@ -436,15 +428,36 @@ impl Projection for TasteProjection {
     ) -> Result<(), ProjectionError> {
         let mut gains = Gains::default();
         for event in events {
-            match event.aggregate_type.as_str() {
-                Queue::TYPE => played(&mut gains, event)?,
-                Library::TYPE => favorites(conn, &mut gains, event).await?,
-                Playlist::TYPE => playlists(conn, &mut gains, event).await?,
-                _ => {}
+            match signal(event)? {
+                Some(Signal::Gain {
+                    user,
+                    track,
+                    score,
+                    source,
+                }) => gains.push(user, &track, score, source),
+                Some(Signal::TakeBack { source, track_id }) => {
+                    gains.flush(conn).await?;
+                    take_back(conn, source, track_id).await?;
+                }
+                Some(Signal::Forget(source)) => {
+                    gains.flush(conn).await?;
+                    sqlx::query(
+                        "delete from taste_contributions where source_type = $1 and source_id = $2",
+                    )
+                    .bind(source.aggregate_type)
+                    .bind(source.id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                None => {}
             }
         }
         gains.flush(conn).await?;
         Ok(())
+    }
+
+    fn fold(&self) -> Option<Box<dyn Fold>> {
+        Some(Box::<TasteInMemory>::default())
     }
 }
 
