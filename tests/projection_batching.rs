@@ -21,7 +21,8 @@ fn track(id: u64) -> TrackSnapshot {
         track_id: CatalogId::new(id).unwrap(),
         title: format!("Track {id}"),
         artist_id: CatalogId::new(27 + id % 2).unwrap(),
-        artist_name: format!("Artist {}", 27 + id % 2),
+        // What COPY's text format must escape, for the rebuild that writes with it.
+        artist_name: format!("Artist\t{}\\\n", 27 + id % 2),
         album_id: CatalogId::new(300 + id % 3).ok(),
         album_title: "Album".into(),
         album_cover: String::new(),

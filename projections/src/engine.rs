@@ -23,6 +23,8 @@ use async_trait::async_trait;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Notify, watch};
 
+mod rebuild;
+
 use crate::{
     progress::{CHECKPOINT_COLUMNS, Checkpoint, Progress},
     stored_event::{EVENT_COLUMNS, StoredEvent},
@@ -98,12 +100,6 @@ pub trait Fold: Send {
     async fn write(self: Box<Self>, conn: &mut PgConnection) -> Result<(), ProjectionError>;
 }
 
-/// Where a batch's events go: through `Projection::apply` into the tables, or into a fold.
-enum Target<'a> {
-    Tables,
-    Memory(&'a mut dyn Fold),
-}
-
 #[derive(Clone)]
 pub struct ProjectionEngine {
     pool: PgPool,
@@ -162,7 +158,7 @@ impl ProjectionEngine {
         let mut applied = 0;
         loop {
             let mut tx = self.pool.begin().await?;
-            let batch = apply_batch(&mut tx, projection, Target::Tables).await?;
+            let batch = apply_batch(&mut tx, projection).await?;
             tx.commit().await?;
             self.progress.advance(projection.name(), batch.checkpoint);
             applied += batch.applied;
@@ -345,54 +341,6 @@ impl ProjectionEngine {
             .ok()?;
         Some(conn)
     }
-
-    /// Empties the projection's tables and applies every event again (or folds them in
-    /// memory and writes the result, see `Projection::fold`), in one transaction: readers
-    /// see the old rows until the new ones are complete.
-    pub async fn rebuild(&self, projection: &dyn Projection) -> Result<u64, ProjectionError> {
-        self.rebuild_reporting(projection, &mut |_| {}).await
-    }
-
-    /// `rebuild`, telling `progress` how many events each batch applied (for a progress bar).
-    pub async fn rebuild_reporting(
-        &self,
-        projection: &dyn Projection,
-        progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<u64, ProjectionError> {
-        let mut tx = self.pool.begin().await?;
-        lock(&mut tx, projection.name()).await?;
-        for table in projection.tables() {
-            sqlx::query(&format!("delete from {table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("update projection_checkpoints set tx_id = '0', position = 0 where name = $1")
-            .bind(projection.name())
-            .execute(&mut *tx)
-            .await?;
-        let mut fold = projection.fold();
-        let mut applied = 0;
-        loop {
-            let target = match &mut fold {
-                Some(fold) => Target::Memory(fold.as_mut()),
-                None => Target::Tables,
-            };
-            let batch = apply_batch(&mut tx, projection, target).await?;
-            applied += batch.applied;
-            progress(batch.applied);
-            if batch.was_last() {
-                break;
-            }
-        }
-        if let Some(fold) = fold {
-            fold.write(&mut tx).await?;
-        }
-        tx.commit().await?;
-        self.progress
-            .load(&self.pool, &self.projection_names())
-            .await?;
-        Ok(applied)
-    }
 }
 
 /// Serialises everything that moves or reads one projection's tables and checkpoint.
@@ -408,7 +356,10 @@ pub(crate) async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx
 /// A read model is derived from events and commits with its checkpoint, so a crash can only
 /// lose whole batches, which the projector applies again from the events; waiting for the
 /// flush made every command wait for a second fsync, behind its event's own.
-async fn lock_for_applying(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn lock_for_applying(
+    conn: &mut PgConnection,
+    name: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "select pg_advisory_xact_lock(hashtext('projection:' || $1)),
                 set_config('synchronous_commit', 'off', true)",
@@ -423,7 +374,6 @@ async fn lock_for_applying(conn: &mut PgConnection, name: &str) -> Result<(), sq
 async fn apply_batch(
     conn: &mut PgConnection,
     projection: &dyn Projection,
-    target: Target<'_>,
 ) -> Result<Batch, ProjectionError> {
     lock_for_applying(conn, projection.name()).await?;
     // Both forms are range scans of an index in global order that stop after one batch,
@@ -470,10 +420,7 @@ async fn apply_batch(
                 .contains(&e.aggregate_type.as_str())
         })
         .collect();
-    match target {
-        Target::Tables => projection.apply(conn, &events).await?,
-        Target::Memory(fold) => fold.fold(&events)?,
-    }
+    projection.apply(conn, &events).await?;
     let checkpoint = sqlx::query_as(&format!(
         "update projection_checkpoints
             set (tx_id, position) = (select tx_id, position from events where position = $2)

@@ -1,6 +1,7 @@
 //! Read models fed from the event store in global order, each with a checkpoint kept in the
 //! same transaction as its rows, so every event is applied exactly once.
 
+mod copy_rows;
 pub mod engine;
 pub mod favorites;
 pub mod playlists;

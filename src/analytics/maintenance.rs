@@ -40,10 +40,10 @@ pub fn select(
     }
 }
 
-/// Rebuilds the projection `name` (all when `None`, side by side: each is its own
-/// transaction on its own connection, so PostgreSQL works on all of them at once), writing
-/// one line per read model with its throughput to `out`; returns the events applied per
-/// projection.
+/// Rebuilds the projection `name` (all when `None`, side by side from one read of the
+/// events: each is its own transaction on its own connection, so PostgreSQL works on all of
+/// them at once), writing one line per read model with its throughput to `out`; returns the
+/// events applied per projection.
 pub async fn rebuild(
     engine: &ProjectionEngine,
     pool: &PgPool,
@@ -51,12 +51,19 @@ pub async fn rebuild(
     out: &mut impl Write,
 ) -> Result<Vec<(&'static str, u64)>, MaintenanceError> {
     let selected = select(engine, name)?;
-    // One progress line can be drawn; several rebuilds at once would scramble it.
-    let show_progress = selected.len() == 1;
-    let rebuilds = selected
-        .iter()
-        .map(|projection| rebuild_one(engine, pool, projection.as_ref(), show_progress));
-    let rebuilt = futures::future::try_join_all(rebuilds).await?;
+    let rebuilt = match selected.as_slice() {
+        // One progress line can be drawn; several rebuilds at once would scramble it.
+        [projection] => vec![rebuild_one(engine, pool, projection.as_ref()).await?],
+        _ => {
+            let projections: Vec<&dyn Projection> = selected.iter().map(|p| p.as_ref()).collect();
+            let rebuilt = engine.rebuild_together(&projections).await?;
+            projections
+                .iter()
+                .zip(rebuilt)
+                .map(|(p, (applied, elapsed))| (p.name(), applied, elapsed))
+                .collect()
+        }
+    };
     for (name, applied, elapsed) in &rebuilt {
         writeln!(
             out,
@@ -72,13 +79,8 @@ async fn rebuild_one(
     engine: &ProjectionEngine,
     pool: &PgPool,
     projection: &dyn Projection,
-    show_progress: bool,
 ) -> Result<(&'static str, u64, Duration), MaintenanceError> {
-    let mut progress = if show_progress {
-        Progress::on_terminal(projection.name())
-    } else {
-        Progress::hidden(projection.name())
-    };
+    let mut progress = Progress::on_terminal(projection.name());
     if progress.is_visible() {
         progress.set_total(count_events(pool, projection.aggregate_types()).await?);
     }

@@ -14,10 +14,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{RESIDUE, Signal, Source, signal};
-use crate::{ProjectionError, StoredEvent, engine::Fold, track_columns::db_id};
-
-/// Rows per insert statement when writing the folded tables.
-const CHUNK: usize = 10_000;
+use crate::{
+    ProjectionError, StoredEvent, copy_rows::CopyRows, engine::Fold, track_columns::db_id,
+};
 
 #[derive(Default)]
 pub(super) struct TasteInMemory {
@@ -130,45 +129,31 @@ impl TasteInMemory {
     }
 
     async fn write_artists(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let rows = in_key_order(&self.artists);
-        for chunk in rows.chunks(CHUNK) {
-            let users: Vec<Uuid> = chunk.iter().map(|((u, _), _)| *u).collect();
-            let ids: Vec<i64> = chunk.iter().map(|((_, a), _)| *a).collect();
-            let names: Vec<&str> = chunk.iter().map(|(_, a)| a.name.as_str()).collect();
-            let seeds: Vec<i64> = chunk.iter().map(|(_, a)| a.seed_track_id).collect();
-            let scores: Vec<f64> = chunk.iter().map(|(_, a)| a.score).collect();
-            sqlx::query(
-                "insert into taste_artists (user_id, artist_id, artist_name, seed_track_id, score)
-                 select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::bigint[],
-                                      $5::float8[])",
-            )
-            .bind(&users)
-            .bind(&ids)
-            .bind(&names)
-            .bind(&seeds)
-            .bind(&scores)
-            .execute(&mut *conn)
-            .await?;
+        let mut copy = CopyRows::start(
+            conn,
+            "taste_artists",
+            "user_id, artist_id, artist_name, seed_track_id, score",
+        )
+        .await?;
+        for ((user, artist), row) in in_key_order(&self.artists) {
+            copy.uuid(*user)
+                .int(*artist)
+                .text(&row.name)
+                .int(row.seed_track_id)
+                .float(row.score);
+            copy.end_row().await?;
         }
+        copy.finish().await?;
         Ok(())
     }
 
     async fn write_albums(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let rows = in_key_order(&self.albums);
-        for chunk in rows.chunks(CHUNK) {
-            let users: Vec<Uuid> = chunk.iter().map(|((u, _), _)| *u).collect();
-            let ids: Vec<i64> = chunk.iter().map(|((_, a), _)| *a).collect();
-            let scores: Vec<f64> = chunk.iter().map(|(_, s)| **s).collect();
-            sqlx::query(
-                "insert into taste_albums (user_id, album_id, score)
-                 select * from unnest($1::uuid[], $2::bigint[], $3::float8[])",
-            )
-            .bind(&users)
-            .bind(&ids)
-            .bind(&scores)
-            .execute(&mut *conn)
-            .await?;
+        let mut copy = CopyRows::start(conn, "taste_albums", "user_id, album_id, score").await?;
+        for ((user, album), score) in in_key_order(&self.albums) {
+            copy.uuid(*user).int(*album).float(*score);
+            copy.end_row().await?;
         }
+        copy.finish().await?;
         Ok(())
     }
 
@@ -184,30 +169,23 @@ impl TasteInMemory {
             })
             .collect();
         rows.sort_unstable_by_key(|r| (r.0, r.1, r.2));
-        for chunk in rows.chunks(CHUNK) {
-            let kinds: Vec<&str> = chunk.iter().map(|r| r.0).collect();
-            let ids: Vec<&str> = chunk.iter().map(|r| r.1).collect();
-            let tracks: Vec<i64> = chunk.iter().map(|r| r.2).collect();
-            let users: Vec<Uuid> = chunk.iter().map(|r| r.3.user).collect();
-            let artists: Vec<i64> = chunk.iter().map(|r| r.3.artist_id).collect();
-            let albums: Vec<Option<i64>> = chunk.iter().map(|r| r.3.album_id).collect();
-            let scores: Vec<f64> = chunk.iter().map(|r| r.3.score).collect();
-            sqlx::query(
-                "insert into taste_contributions (source_type, source_id, track_id, user_id,
-                                                  artist_id, album_id, score)
-                 select * from unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[],
-                                      $5::bigint[], $6::bigint[], $7::float8[])",
-            )
-            .bind(&kinds)
-            .bind(&ids)
-            .bind(&tracks)
-            .bind(&users)
-            .bind(&artists)
-            .bind(&albums)
-            .bind(&scores)
-            .execute(&mut *conn)
-            .await?;
+        let mut copy = CopyRows::start(
+            conn,
+            "taste_contributions",
+            "source_type, source_id, track_id, user_id, artist_id, album_id, score",
+        )
+        .await?;
+        for (kind, id, track, c) in rows {
+            copy.text(kind)
+                .text(id)
+                .int(track)
+                .uuid(c.user)
+                .int(c.artist_id)
+                .opt_int(c.album_id)
+                .float(c.score);
+            copy.end_row().await?;
         }
+        copy.finish().await?;
         Ok(())
     }
 }
