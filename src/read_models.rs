@@ -16,6 +16,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(FavoritesProjection),
         Arc::new(QueueProjection),
         Arc::new(ListeningHistoryProjection),
-        Arc::new(TasteProjection),
+        Arc::new(TasteProjection::default()),
     ]
 }

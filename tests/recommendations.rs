@@ -80,7 +80,7 @@ async fn taste(app: &TestApp, user: &User) -> Vec<i64> {
 }
 
 async fn assert_taste_rebuilds(app: &TestApp) {
-    let verification = projections::verify::verify(&app.state.pool, &TasteProjection)
+    let verification = projections::verify::verify(&app.state.pool, &TasteProjection::default())
         .await
         .unwrap();
     assert!(verification.events > 0);

@@ -96,6 +96,9 @@ pub trait Projection: Send + Sync {
 pub trait Fold: Send {
     /// Folds a batch of events, in global order, into memory.
     fn fold(&mut self, events: &[StoredEvent]) -> Result<(), ProjectionError>;
+    /// Whether the fold holds as much as it may: it is then written as it stands, and the
+    /// rest of the rebuild goes through `Projection::apply`, from the written rows.
+    fn is_full(&self) -> bool;
     /// Writes the folded rows into the projection's emptied tables.
     async fn write(self: Box<Self>, conn: &mut PgConnection) -> Result<(), ProjectionError>;
 }

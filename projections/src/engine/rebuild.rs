@@ -32,10 +32,23 @@ impl ProjectionEngine {
         projection: &dyn Projection,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<u64, ProjectionError> {
+        self.rebuild_in_batches(projection, BATCH, progress).await
+    }
+
+    /// `rebuild_reporting`, reading `batch` events at a time: a read model must come out
+    /// the same however its rebuild's batches are cut.
+    pub async fn rebuild_in_batches(
+        &self,
+        projection: &dyn Projection,
+        batch: i64,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64, ProjectionError> {
+        let size = batch;
         let mut rebuilding = Rebuilding::start(&self.pool, projection).await?;
         let mut after = Checkpoint::default();
         loop {
-            let batch = read_batch(&mut rebuilding.tx, projection.aggregate_types(), after).await?;
+            let types = projection.aggregate_types();
+            let batch = read_batch(&mut rebuilding.tx, types, after, size).await?;
             rebuilding.take(&batch.events).await?;
             progress(batch.events.len() as u64);
             after = batch.last.unwrap_or(after);
@@ -78,7 +91,7 @@ impl ProjectionEngine {
             let mut conn = self.pool.acquire().await?;
             let mut after = Checkpoint::default();
             loop {
-                let batch = Arc::new(read_batch(&mut conn, &types, after).await?);
+                let batch = Arc::new(read_batch(&mut conn, &types, after, BATCH).await?);
                 after = batch.last.unwrap_or(after);
                 for feed in &feeds {
                     // A read model that stopped has failed, and its error ends the rebuild.
@@ -136,10 +149,16 @@ impl<'a> Rebuilding<'a> {
             return Ok(());
         }
         self.applied += events.len() as u64;
-        match &mut self.fold {
-            Some(fold) => fold.fold(events),
-            None => self.projection.apply(&mut self.tx, events).await,
+        let Some(fold) = &mut self.fold else {
+            return self.projection.apply(&mut self.tx, events).await;
+        };
+        fold.fold(events)?;
+        if fold.is_full()
+            && let Some(fold) = self.fold.take()
+        {
+            fold.write(&mut self.tx).await?;
         }
+        Ok(())
     }
 
     /// Takes every batch the reader sends, keeping those of the projection's types, until
@@ -190,10 +209,11 @@ impl<'a> Rebuilding<'a> {
     }
 }
 
-/// Up to `BATCH` finished events after `after` in global order, those of `types` kept.
+/// Up to `size` finished events after `after` in global order, those of `types` kept.
 struct Batch {
     events: Vec<StoredEvent>,
     read: usize,
+    size: usize,
     /// Where the batch ends in the global order, whatever the type of its last event.
     last: Option<Checkpoint>,
 }
@@ -201,7 +221,7 @@ struct Batch {
 impl Batch {
     /// A short batch means every finished event has been read.
     fn was_last(&self) -> bool {
-        self.read < BATCH as usize
+        self.read < self.size
     }
 }
 
@@ -216,6 +236,7 @@ async fn read_batch(
     conn: &mut PgConnection,
     types: &[&str],
     after: Checkpoint,
+    size: i64,
 ) -> Result<Batch, ProjectionError> {
     // As in `apply_batch`: range scans of an index in global order either way.
     let of_types = match types {
@@ -233,7 +254,7 @@ async fn read_batch(
     .bind(after.tx_id.to_string())
     .bind(after.position)
     .bind(types)
-    .bind(BATCH)
+    .bind(size)
     .fetch_all(conn)
     .await?;
     let read = rows.len();
@@ -246,5 +267,10 @@ async fn read_batch(
         .map(|row| row.event)
         .filter(|e| types.contains(&e.aggregate_type.as_str()))
         .collect();
-    Ok(Batch { events, read, last })
+    Ok(Batch {
+        events,
+        read,
+        size: size as usize,
+        last,
+    })
 }
