@@ -19,6 +19,9 @@ use crate::{Checkpoint, StoredEvent, stored_event::EVENT_COLUMNS};
 
 /// Batches the reader may be ahead of the slowest read model it feeds.
 const READ_AHEAD: usize = 2;
+/// Events a rebuild reads at a time: more than a live batch, as a rebuild has no command
+/// waiting for each one, and every batch costs each read model a few statements.
+const REBUILD_BATCH: i64 = 5 * BATCH;
 
 impl ProjectionEngine {
     /// Rebuilds one read model.
@@ -32,7 +35,8 @@ impl ProjectionEngine {
         projection: &dyn Projection,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<u64, ProjectionError> {
-        self.rebuild_in_batches(projection, BATCH, progress).await
+        self.rebuild_in_batches(projection, REBUILD_BATCH, progress)
+            .await
     }
 
     /// `rebuild_reporting`, reading `batch` events at a time: a read model must come out
@@ -91,7 +95,7 @@ impl ProjectionEngine {
             let mut conn = self.pool.acquire().await?;
             let mut after = Checkpoint::default();
             loop {
-                let batch = Arc::new(read_batch(&mut conn, &types, after, BATCH).await?);
+                let batch = Arc::new(read_batch(&mut conn, &types, after, REBUILD_BATCH).await?);
                 after = batch.last.unwrap_or(after);
                 for feed in &feeds {
                     // A read model that stopped has failed, and its error ends the rebuild.
