@@ -39,19 +39,18 @@ impl ProjectionEngine {
             .await
     }
 
-    /// `rebuild_reporting`, reading `batch` events at a time: a read model must come out
+    /// `rebuild_reporting`, reading `size` events at a time: a read model must come out
     /// the same however its rebuild's batches are cut.
     pub async fn rebuild_in_batches(
         &self,
         projection: &dyn Projection,
-        batch: i64,
+        size: i64,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<u64, ProjectionError> {
-        let size = batch;
+        let types = projection.aggregate_types();
         let mut rebuilding = Rebuilding::start(&self.pool, projection).await?;
         let mut after = Checkpoint::default();
         loop {
-            let types = projection.aggregate_types();
             let batch = read_batch(&mut rebuilding.tx, types, after, size).await?;
             rebuilding.take(&batch.events).await?;
             progress(batch.events.len() as u64);
@@ -127,7 +126,7 @@ struct Rebuilding<'a> {
 }
 
 impl<'a> Rebuilding<'a> {
-    /// Takes the projection's lock and empties its tables and checkpoint.
+    /// Takes the projection's lock and empties its tables (`finish` sets the checkpoint).
     async fn start(
         pool: &sqlx::PgPool,
         projection: &'a dyn Projection,
