@@ -90,7 +90,9 @@ impl ProjectionEngine {
                 Ok::<_, ProjectionError>((applied, started.elapsed()))
             });
         }
-        let read = async {
+        // The reader owns the feeds: however it ends, they close with it, and a read model
+        // whose feed closes after the last batch has seen everything.
+        let read = async move {
             let mut conn = self.pool.acquire().await?;
             let mut after = Checkpoint::default();
             loop {
@@ -103,8 +105,6 @@ impl ProjectionEngine {
                     }
                 }
                 if batch.was_last() {
-                    // Closing the feeds tells every read model that it has seen everything.
-                    feeds.clear();
                     return Ok::<_, ProjectionError>(());
                 }
             }
