@@ -359,10 +359,7 @@ pub(crate) async fn lock(conn: &mut PgConnection, name: &str) -> Result<(), sqlx
 /// A read model is derived from events and commits with its checkpoint, so a crash can only
 /// lose whole batches, which the projector applies again from the events; waiting for the
 /// flush made every command wait for a second fsync, behind its event's own.
-pub(crate) async fn lock_for_applying(
-    conn: &mut PgConnection,
-    name: &str,
-) -> Result<(), sqlx::Error> {
+async fn lock_for_applying(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "select pg_advisory_xact_lock(hashtext('projection:' || $1)),
                 set_config('synchronous_commit', 'off', true)",
