@@ -56,7 +56,7 @@ pub struct TasteProjection {
 }
 
 /// About 80 bytes a row with the maps' overhead, so some 650 MB at most: the benchmark's
-/// 10,000 users make 6.6 million rows, and its rebuild peaked at 530 MB.
+/// 10,000 users make 6.6 million rows, and its rebuild process peaked at 545 MB.
 const FOLD_BUDGET: usize = 8_000_000;
 
 impl Default for TasteProjection {
