@@ -61,6 +61,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
         sessions: Arc::default(),
+        views: Arc::default(),
         media,
         catalog,
         previews,

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     adapters::media_store::MediaStore,
+    api::view_cache::ViewCache,
     auth::{JwtKeys, LoginLimiter, session_cache::SessionCache},
     catalog::{Catalog, PreviewSource},
     commands::CommandBus,
@@ -22,6 +23,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Logins already checked against the database, while it can tell us of changes.
     pub sessions: Arc<SessionCache>,
+    /// Rendered answers of the heaviest reads, with the versions they were rendered from.
+    pub views: Arc<ViewCache>,
     pub media: MediaStore,
     pub projections: ProjectionEngine,
     pub queue: Arc<CommandBus<Queue>>,

@@ -11,7 +11,9 @@ pub mod stored_event;
 pub mod taste;
 mod track_columns;
 pub mod verify;
+mod versioned;
 
 pub use engine::{Fold, Projection, ProjectionEngine, ProjectionError};
 pub use progress::{CHECKPOINT_COLUMNS, Checkpoint};
 pub use stored_event::StoredEvent;
+pub use versioned::{Versioned, known_parameter};

@@ -16,8 +16,10 @@ pub mod queue;
 pub mod recommendations;
 pub mod security;
 pub mod serde_json_body;
+pub mod spliced_json;
 pub mod stream;
 pub mod uploads;
+pub mod view_cache;
 
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Route, get,

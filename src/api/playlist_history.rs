@@ -149,7 +149,7 @@ fn render(past: &PastPlaylist) -> ApiResult<PlaylistResponse> {
         })
         .collect::<Vec<_>>();
     Ok(PlaylistResponse::Ok(
-        SerdeJson(PlaylistDetail {
+        SerdeJson::new(&PlaylistDetail {
             id: details.id.uuid(),
             name: details.name.clone(),
             description: details.description.clone(),

@@ -29,6 +29,7 @@ use super::{
     security::BearerAuth,
     serde_json_body::SerdeJson,
     uploads,
+    view_cache::{ListKey, version_of},
 };
 use crate::{
     catalog::{GenreId, Track},
@@ -50,8 +51,8 @@ use bodies::{
     AddTrackRequest, AddTrackResponse, AddTracksRequest, AddTracksResponse, AddedTrackInfo,
     CoverResponse, CoverUpload, CoverUploaded, CreatePlaylistRequest, CreateResponse,
     CreatedPlaylist, DeleteResponse, GenerateRequest, GenerateResponse, GeneratedPlaylist,
-    ListResponse, MoveTrackRequest, PlaylistSummary, RemoveTrackResponse, TrackAdded, TracksAdded,
-    UpdatePlaylistRequest, UpdateResponse, UpdatedPlaylist,
+    ListResponse, MoveTrackRequest, RemoveTrackResponse, TrackAdded, TracksAdded,
+    UpdatePlaylistRequest, UpdateResponse, UpdatedPlaylist, detail_json, list_json,
 };
 pub(super) use bodies::{Message, PlaylistDetail, PlaylistResponse, PlaylistTrack};
 pub(super) use track_id::{TrackIdInput, parse_track_id};
@@ -167,23 +168,18 @@ pub(super) async fn detail(
     id: PlaylistId,
     viewer: Uuid,
 ) -> ApiResult<PlaylistResponse> {
-    let (row, tracks) = queries::playlist_with_tracks(&state.pool, id.uuid())
+    let answers = &state.views.playlists;
+    let known = answers.known(&id.uuid());
+    let (row, tracks) = queries::playlist_with_tracks(&state.pool, id.uuid(), version_of(&known))
         .await?
         .filter(|(row, _)| row.visible_to(viewer))
         .ok_or_else(|| ApiError::not_found("no such playlist"))?;
     let version = row.version;
+    let answer = answers.answer(id.uuid(), known, tracks, |tracks| {
+        ((), detail_json(row, &tracks, &state.views))
+    });
     Ok(PlaylistResponse::Ok(
-        SerdeJson(PlaylistDetail {
-            tracks: tracks.into_iter().map(PlaylistTrack::from).collect(),
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            cover_image: row.cover_key.as_deref().map(uploads::media_url),
-            is_public: row.is_public,
-            track_count: row.track_count.max(0) as u32,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }),
+        SerdeJson::rendered(answer.body.render()),
         etag(version),
     ))
 }
@@ -249,12 +245,24 @@ impl PlaylistsApi {
         /// Playlists to skip (default 0).
         offset: Query<Option<u32>>,
     ) -> ApiResult<ListResponse> {
+        let viewer = auth.user().id;
         let mine = me.0.unwrap_or(false);
-        let (rows, total) =
-            queries::list_playlists(&state.pool, auth.user().id, mine, page(limit.0, offset.0))
-                .await?;
-        let body = rows.into_iter().map(PlaylistSummary::from).collect();
-        Ok(ListResponse::Ok(SerdeJson(body), total))
+        let page = page(limit.0, offset.0);
+        let key = ListKey {
+            viewer,
+            mine,
+            limit: page.limit,
+            offset: page.offset,
+        };
+        let answers = &state.views.playlist_lists;
+        let known = answers.known(&key);
+        let read =
+            queries::list_playlists(&state.pool, viewer, mine, page, version_of(&known)).await?;
+        let answer = answers.answer(key, known, read, |(rows, total)| (total, list_json(rows)));
+        Ok(ListResponse::Ok(
+            SerdeJson::rendered(answer.body.render()),
+            answer.meta,
+        ))
     }
 
     /// Create a playlist owned by the caller.

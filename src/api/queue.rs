@@ -11,7 +11,7 @@ use poem_openapi::{
     param::{Path, Query},
     payload::Json,
 };
-use projections::queue::{self as views, QueueEntryView};
+use projections::queue::{self as views, HistoryItem, QueueEntryView};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ use super::{
     playlists::{Message, parse_playlist_id},
     security::BearerAuth,
     serde_json_body::{SerdeJson, rfc3339},
+    spliced_json::SplicedJson,
+    view_cache::{TrackMembers, ViewCache, version_of},
 };
 use crate::{
     playlists::{self, queries::TrackRow},
@@ -270,6 +272,55 @@ fn queue_track(e: QueueEntryView) -> QueueTrack {
     }
 }
 
+/// The queue's tracks as [`QueueTrack`]s, each track's metadata shared.
+fn queue_tracks_json(entries: &[QueueEntryView], views: &ViewCache) -> SplicedJson {
+    let mut json = SplicedJson::default();
+    json.array(entries, |json, e| {
+        let track = views.track(&TrackMembers {
+            track_id: e.track_id.to_string(),
+            track_title: &e.title,
+            artist_id: e.artist_id.to_string(),
+            artist_name: &e.artist_name,
+            album_title: &e.album_title,
+            album_cover: &e.album_cover,
+            duration: e.duration.into(),
+        });
+        json.text("{\"id\":")
+            .value(&e.entry_id)
+            .text(",\"position\":")
+            .value(&e.position)
+            .text(",")
+            .shared(track)
+            .text("}");
+    });
+    json
+}
+
+/// A page of plays as a [`PlayHistory`], each track's metadata shared.
+fn history_json(items: &[HistoryItem], count: i64, views: &ViewCache) -> SplicedJson {
+    let mut json = SplicedJson::default();
+    json.text("{\"history\":").array(items, |json, h| {
+        let track = views.track(&TrackMembers {
+            track_id: h.track_id.to_string(),
+            track_title: &h.title,
+            artist_id: h.artist_id.to_string(),
+            artist_name: &h.artist_name,
+            album_title: &h.album_title,
+            album_cover: &h.album_cover,
+            duration: h.duration.into(),
+        });
+        json.text("{\"id\":")
+            .value(&h.play_id)
+            .text(",\"played_at\":")
+            .value(&h.played_at.to_rfc3339())
+            .text(",")
+            .shared(track)
+            .text("}");
+    });
+    json.text(",\"count\":").value(&count).text("}");
+    json
+}
+
 /// A playlist track as the queue stores it: the metadata captured when it was added.
 fn snapshot_of(row: TrackRow) -> ApiResult<TrackSnapshot> {
     let id = |raw: i64| CatalogId::new(raw as u64).map_err(ApiError::internal);
@@ -422,9 +473,15 @@ impl QueueApi {
         Data(state): Data<&AppState>,
         auth: BearerAuth,
     ) -> ApiResult<QueueTracksResponse> {
-        let entries = views::queue_entries(&state.pool, auth.user().id).await?;
-        Ok(QueueTracksResponse::Ok(SerdeJson(
-            entries.into_iter().map(queue_track).collect(),
+        let user = auth.user().id;
+        let answers = &state.views.queue_tracks;
+        let known = answers.known(&user);
+        let read = views::queue_entries_versioned(&state.pool, user, version_of(&known)).await?;
+        let answer = answers.answer(user, known, read, |entries| {
+            ((), queue_tracks_json(&entries, &state.views))
+        });
+        Ok(QueueTracksResponse::Ok(SerdeJson::rendered(
+            answer.body.render(),
         )))
     }
 
@@ -638,10 +695,11 @@ impl QueueApi {
         let user = auth.user().id;
         let playlist_id = parse_playlist_id(&id)?;
         let (playlist, tracks) =
-            playlists::queries::playlist_with_tracks(&state.pool, playlist_id.uuid())
+            playlists::queries::playlist_with_tracks(&state.pool, playlist_id.uuid(), None)
                 .await?
                 .filter(|(p, _)| p.visible_to(user))
                 .ok_or_else(|| ApiError::not_found("no such playlist"))?;
+        let tracks = tracks.rows;
         if tracks.is_empty() {
             return Err(ApiError::bad_request(format!(
                 "playlist {} has no tracks to play",
@@ -717,25 +775,17 @@ impl QueueApi {
         limit: Query<i64>,
         #[oai(default, validator(minimum(value = "0")))] offset: Query<i64>,
     ) -> ApiResult<HistoryResponse> {
-        let (items, count) = views::history(&state.pool, auth.user().id, limit.0, offset.0).await?;
-        let history = items
-            .into_iter()
-            .map(|h| PlayHistoryEntry {
-                id: h.play_id,
-                track_id: h.track_id.to_string(),
-                track_title: h.title,
-                artist_id: h.artist_id.to_string(),
-                artist_name: h.artist_name,
-                album_title: h.album_title,
-                album_cover: h.album_cover,
-                duration: h.duration,
-                played_at: h.played_at,
-            })
-            .collect();
-        Ok(HistoryResponse::Ok(SerdeJson(PlayHistory {
-            history,
-            count,
-        })))
+        let user = auth.user().id;
+        let key = (user, limit.0, offset.0);
+        let answers = &state.views.history;
+        let known = answers.known(&key);
+        let read = views::history(&state.pool, user, limit.0, offset.0, version_of(&known)).await?;
+        let answer = answers.answer(key, known, read, |(items, count)| {
+            ((), history_json(&items, count, &state.views))
+        });
+        Ok(HistoryResponse::Ok(SerdeJson::rendered(
+            answer.body.render(),
+        )))
     }
 }
 
@@ -777,5 +827,90 @@ mod tests {
             }],
             count: 1,
         });
+    }
+
+    fn entry(position: i32, title: &str) -> QueueEntryView {
+        QueueEntryView {
+            entry_id: Uuid::now_v7(),
+            position,
+            track_id: 3135553,
+            title: title.into(),
+            artist_id: 27,
+            artist_name: "AC/DC \\ </script>".into(),
+            album_id: Some(302127),
+            album_title: "Discovery\t\u{1}".into(),
+            album_cover: "https://e-cdns-images.dzcdn.net/cover.jpg".into(),
+            duration: 224,
+        }
+    }
+
+    fn rendered(json: SplicedJson) -> serde_json::Value {
+        serde_json::from_slice(&json.render()).expect("rendered answers are JSON")
+    }
+
+    #[test]
+    fn kept_queue_tracks_are_the_documented_json() {
+        let views = ViewCache::default();
+        assert_eq!(
+            rendered(queue_tracks_json(&[], &views)),
+            serde_json::json!([])
+        );
+        let entries = vec![
+            entry(0, "One More Time \"live\" 🎵\n"),
+            entry(1, "One More Time \"live\" 🎵\n"),
+            entry(2, "Aerodynamic"),
+        ];
+        let typed: Vec<QueueTrack> = entries.iter().cloned().map(queue_track).collect();
+        assert_eq!(
+            rendered(queue_tracks_json(&entries, &views)),
+            serde_json::to_value(typed).unwrap()
+        );
+    }
+
+    #[test]
+    fn kept_pages_of_plays_are_the_documented_json() {
+        let views = ViewCache::default();
+        let items: Vec<HistoryItem> = ["Harder, Better \"Faster\"", "Digital Love"]
+            .into_iter()
+            .map(|title| {
+                let e = entry(0, title);
+                HistoryItem {
+                    play_id: Uuid::now_v7(),
+                    track_id: e.track_id,
+                    title: e.title,
+                    artist_id: e.artist_id,
+                    artist_name: e.artist_name,
+                    album_title: e.album_title,
+                    album_cover: e.album_cover,
+                    duration: e.duration,
+                    played_at: Utc.timestamp_opt(1_796_000_000, 5_000).unwrap(),
+                }
+            })
+            .collect();
+        let typed = PlayHistory {
+            history: items
+                .iter()
+                .map(|h| PlayHistoryEntry {
+                    id: h.play_id,
+                    track_id: h.track_id.to_string(),
+                    track_title: h.title.clone(),
+                    artist_id: h.artist_id.to_string(),
+                    artist_name: h.artist_name.clone(),
+                    album_title: h.album_title.clone(),
+                    album_cover: h.album_cover.clone(),
+                    duration: h.duration,
+                    played_at: h.played_at,
+                })
+                .collect(),
+            count: 7,
+        };
+        assert_eq!(
+            rendered(history_json(&items, 7, &views)),
+            serde_json::to_value(typed).unwrap()
+        );
+        assert_eq!(
+            rendered(history_json(&[], 0, &views)),
+            serde_json::json!({"history": [], "count": 0})
+        );
     }
 }

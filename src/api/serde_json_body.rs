@@ -4,7 +4,10 @@
 //! then writes that tree: on a 50-track queue page, a quarter of the server's CPU samples
 //! were under it. `SerdeJson` documents the same schema (from the type's poem-openapi
 //! `Type`) and writes the same JSON (from the type's serde `Serialize`); each type that
-//! uses it has a test that both give the same value, see [`assert_same_json`].
+//! uses it has a test that both give the same value, see [`assert_same_json`]. It also
+//! carries answers rendered ahead (`super::view_cache`), documented as the same type.
+
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use poem::{IntoResponse, Response};
@@ -17,7 +20,30 @@ use serde::{Serialize, Serializer};
 
 use super::error::ApiError;
 
-pub struct SerdeJson<T>(pub T);
+/// The JSON of a `T`.
+pub struct SerdeJson<T> {
+    body: serde_json::Result<Vec<u8>>,
+    schema: PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize> SerdeJson<T> {
+    pub fn new(value: &T) -> Self {
+        Self {
+            body: serde_json::to_vec(value),
+            schema: PhantomData,
+        }
+    }
+}
+
+impl<T> SerdeJson<T> {
+    /// JSON already written, which must be a `T`'s.
+    pub fn rendered(body: Vec<u8>) -> Self {
+        Self {
+            body: Ok(body),
+            schema: PhantomData,
+        }
+    }
+}
 
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
@@ -33,9 +59,9 @@ impl<T: Type> Payload for SerdeJson<T> {
     }
 }
 
-impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
+impl<T> IntoResponse for SerdeJson<T> {
     fn into_response(self) -> Response {
-        match serde_json::to_vec(&self.0) {
+        match self.body {
             Ok(body) => Response::builder().content_type(CONTENT_TYPE).body(body),
             Err(err) => ApiError::internal(err).into_response(),
         }

@@ -1,8 +1,9 @@
-//! Queries on the `playlists`, `playlist_tracks` and `favorites` read models. Each list is
-//! one count and one page query, whatever the page size; queries that belong together
-//! read one snapshot.
+//! Queries on the `playlists`, `playlist_tracks` and `favorites` read models. Each list
+//! reads its total and its page, whatever the page size, from one snapshot, as do all
+//! queries that belong together.
 
 use chrono::{DateTime, Utc};
+use projections::{Projection, Versioned, known_parameter, playlists::PlaylistsProjection};
 use sqlx::{FromRow, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -67,17 +68,21 @@ async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>>
 const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cover_key, \
      track_count, version, created_at, updated_at";
 
-/// Public playlists and the viewer's own, or with `mine` only the viewer's; newest first.
+/// Public playlists and the viewer's own, or with `mine` only the viewer's; newest first,
+/// with their total; versioned by where the playlists projection's checkpoint stands
+/// (any playlist's change may change any list), and left out when that is `known`.
 ///
 /// The queries read the viewer's own playlists and, of the public ones, no more than the
 /// page needs, in index order: a request costs the same however many public playlists
-/// there are. Their number is kept rather than counted, by the playlists projection.
+/// there are. Their number is kept rather than counted, by the playlists projection. One
+/// statement, so the version, the total and the page are of one snapshot.
 pub async fn list_playlists(
     pool: &PgPool,
     viewer: Uuid,
     mine: bool,
     page: Page,
-) -> sqlx::Result<(Vec<PlaylistRow>, i64)> {
+    known: Option<i64>,
+) -> sqlx::Result<Versioned<(Vec<PlaylistRow>, i64)>> {
     let (count, rows) = if mine {
         (
             "select count(*) from playlists where owner_id = $1",
@@ -104,19 +109,41 @@ pub async fn list_playlists(
             ),
         )
     };
-    let mut tx = snapshot(pool).await?;
-    let total: i64 = sqlx::query_scalar(count)
-        .bind(viewer)
-        .fetch_one(&mut *tx)
-        .await?;
-    let rows = sqlx::query_as(&rows)
-        .bind(viewer)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok((rows, total))
+    // The comparisons with `known` refer only to the checkpoint's row, so PostgreSQL gates
+    // the count and the page on them rather than filtering rows (`offset 0` keeps each
+    // subquery from being merged into a join, where the comparison would be a filter).
+    let rows = sqlx::query(&format!(
+        "select k.position as list_version, c.total, p.*
+           from (select position from projection_checkpoints where name = $5) k
+           left join lateral (select ({count}) as total where k.position <> $4 offset 0) c on true
+           left join lateral (select * from ({rows}) page where k.position <> $4 offset 0) p on true
+          order by p.created_at desc, p.id desc"
+    ))
+    .bind(viewer)
+    .bind(page.limit)
+    .bind(page.offset)
+    .bind(known_parameter(known))
+    .bind(PlaylistsProjection.name())
+    .fetch_all(pool)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(Versioned {
+            version: 0,
+            rows: (Vec::new(), 0),
+        });
+    };
+    let version = first.try_get("list_version")?;
+    let total = first.try_get::<Option<i64>, _>("total")?.unwrap_or(0);
+    let mut playlists = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            playlists.push(PlaylistRow::from_row(row)?);
+        }
+    }
+    Ok(Versioned {
+        version,
+        rows: (playlists, total),
+    })
 }
 
 pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRow>> {
@@ -129,19 +156,26 @@ pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRo
 }
 
 /// The playlist and its tracks in order, as of one moment: one statement, the playlist's
-/// columns on every track row (and on one row with no track when it has none).
+/// columns on every track row (and on one row with no track when it has none). The tracks
+/// are versioned by the playlist's version (every change moves it) and left out when that
+/// is `known`: PostgreSQL then gates their scan, as in [`list_playlists`].
 pub async fn playlist_with_tracks(
     pool: &PgPool,
     id: Uuid,
-) -> sqlx::Result<Option<(PlaylistRow, Vec<TrackRow>)>> {
+    known: Option<i64>,
+) -> sqlx::Result<Option<(PlaylistRow, Versioned<Vec<TrackRow>>)>> {
     let rows = sqlx::query(&format!(
-        "select p.*, t.entry_id, t.track_id, t.position, t.title, t.artist_id, t.artist_name,
-                t.album_title, t.album_cover, t.duration, t.added_at
+        "select p.*, t.*
            from (select {PLAYLIST_COLUMNS} from playlists where id = $1) p
-           left join playlist_tracks t on t.playlist_id = p.id
+           left join lateral (
+                select entry_id, track_id, position, title, artist_id, artist_name,
+                       album_title, album_cover, duration, added_at
+                  from playlist_tracks
+                 where playlist_id = p.id and p.version <> $2 offset 0) t on true
           order by t.position"
     ))
     .bind(id)
+    .bind(known_parameter(known))
     .fetch_all(pool)
     .await?;
     let Some(first) = rows.first() else {
@@ -154,7 +188,14 @@ pub async fn playlist_with_tracks(
             tracks.push(TrackRow::from_row(row)?);
         }
     }
-    Ok(Some((playlist, tracks)))
+    let version = playlist.version;
+    Ok(Some((
+        playlist,
+        Versioned {
+            version,
+            rows: tracks,
+        },
+    )))
 }
 
 /// The user's favorites, newest first.

@@ -97,19 +97,19 @@ impl Projection for QueueProjection {
             // Plays and moves, the bulk of a listener's events, only touch the queue's row:
             // they fold into one statement until an event that changes the entries.
             if event.event_type == "TrackPlayed" {
-                moves.touch(user, event.recorded_at, None);
+                moves.touch(user, event, None);
                 continue;
             }
             match event.decoded()? {
                 QueueEvent::PlaybackMoved { position } => {
-                    moves.touch(user, event.recorded_at, Some(position as i32));
+                    moves.touch(user, event, Some(position as i32));
                 }
                 QueueEvent::TrackEnqueued { entry, position } => {
-                    moves.touch(user, event.recorded_at, None);
+                    moves.touch(user, event, None);
                     enqueues.push(user, entry, position);
                 }
                 change => {
-                    moves.touch(user, event.recorded_at, None);
+                    moves.touch(user, event, None);
                     moves.flush(conn).await?;
                     change_entries(conn, user, change).await?;
                 }
@@ -189,40 +189,54 @@ impl Enqueues {
     }
 }
 
-/// The latest time and current position of each queue touched by plays and moves, in
-/// first-touched order.
+/// Each touched queue's latest event (time and position in the store) and current
+/// position, in first-touched order. Every event of a queue touches it, so its row's
+/// `last_event` moves with every change, in the transaction that makes the change.
 #[derive(Default)]
 struct Moves {
     users: Vec<Uuid>,
-    latest: HashMap<Uuid, (DateTime<Utc>, Option<i32>)>,
+    latest: HashMap<Uuid, Touched>,
+}
+
+#[derive(Clone, Copy)]
+struct Touched {
+    at: DateTime<Utc>,
+    event: i64,
+    current: Option<i32>,
 }
 
 impl Moves {
-    fn touch(&mut self, user: Uuid, at: DateTime<Utc>, position: Option<i32>) {
-        let entry = self.latest.entry(user).or_insert_with(|| {
+    fn touch(&mut self, user: Uuid, event: &StoredEvent, current: Option<i32>) {
+        let touched = self.latest.entry(user).or_insert_with(|| {
             self.users.push(user);
-            (at, None)
+            Touched {
+                at: event.recorded_at,
+                event: event.position,
+                current: None,
+            }
         });
-        entry.0 = at;
-        entry.1 = position.or(entry.1);
+        touched.at = event.recorded_at;
+        touched.event = event.position;
+        touched.current = current.or(touched.current);
     }
 
     async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         if self.users.is_empty() {
             return Ok(());
         }
-        let (times, positions): (Vec<_>, Vec<_>) =
-            self.users.iter().map(|u| self.latest[u]).unzip();
+        let touched: Vec<Touched> = self.users.iter().map(|u| self.latest[u]).collect();
         sqlx::query(
-            "insert into queues (user_id, updated_at, current_position)
-             select * from unnest($1::uuid[], $2::timestamptz[], $3::int[])
+            "insert into queues (user_id, updated_at, current_position, last_event)
+             select * from unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::bigint[])
              on conflict (user_id) do update
                 set updated_at = excluded.updated_at,
-                    current_position = coalesce(excluded.current_position, queues.current_position)",
+                    current_position = coalesce(excluded.current_position, queues.current_position),
+                    last_event = excluded.last_event",
         )
         .bind(&self.users)
-        .bind(times)
-        .bind(positions)
+        .bind(touched.iter().map(|t| t.at).collect::<Vec<_>>())
+        .bind(touched.iter().map(|t| t.current).collect::<Vec<_>>())
+        .bind(touched.iter().map(|t| t.event).collect::<Vec<_>>())
         .execute(conn)
         .await?;
         self.users.clear();

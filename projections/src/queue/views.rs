@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool, Row};
 use uuid::Uuid;
 
+use crate::{Versioned, known_parameter};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueView {
     pub current_position: Option<i32>,
@@ -64,6 +66,45 @@ pub async fn queue_entries(pool: &PgPool, user: Uuid) -> sqlx::Result<Vec<QueueE
     .await
 }
 
+/// The queue's entries in order, versioned by the position of the queue's last event (0
+/// for a user who never used the queue); the entries are left out when that is `known`.
+pub async fn queue_entries_versioned(
+    pool: &PgPool,
+    user: Uuid,
+    known: Option<i64>,
+) -> sqlx::Result<Versioned<Vec<QueueEntryView>>> {
+    // The lateral subquery's comparison with `known` refers only to the outer row, so
+    // PostgreSQL gates the scan on it rather than filtering every entry (`offset 0` keeps
+    // the subquery from being merged into a join, where it would be a filter).
+    let rows = sqlx::query(&format!(
+        "select coalesce(q.last_event, 0) as last_event, e.*
+           from (values (1)) one
+           left join queues q on q.user_id = $1
+           left join lateral (
+                select {ENTRY_COLUMNS} from queue_entries
+                 where user_id = $1 and coalesce(q.last_event, 0) <> $2 offset 0) e on true
+          order by e.position"
+    ))
+    .bind(user)
+    .bind(known_parameter(known))
+    .fetch_all(pool)
+    .await?;
+    let version = match rows.first() {
+        Some(row) => row.try_get("last_event")?,
+        None => 0,
+    };
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("entry_id")?.is_some() {
+            entries.push(QueueEntryView::from_row(row)?);
+        }
+    }
+    Ok(Versioned {
+        version,
+        rows: entries,
+    })
+}
+
 pub async fn queue_entry_at(
     pool: &PgPool,
     user: Uuid,
@@ -79,39 +120,54 @@ pub async fn queue_entry_at(
 }
 
 /// A page of the user's plays, newest first, and the total count, in one statement (so
-/// one snapshot): the count's row always comes back, with the page's plays joined to it.
+/// one snapshot), versioned by the position of the user's latest play (0 before any): the
+/// history only grows, so that position moves whenever the page or the total may. When it
+/// is `known`, the page and the total are left out.
 pub async fn history(
     pool: &PgPool,
     user: Uuid,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<(Vec<HistoryItem>, i64)> {
+    known: Option<i64>,
+) -> sqlx::Result<Versioned<(Vec<HistoryItem>, i64)>> {
     let rows = sqlx::query(
-        "select h.*, c.total
-           from (select count(*) as total from playback_history where user_id = $1) c
+        "select l.latest, c.total, h.*
+           from (select coalesce(max(event_position), 0) as latest
+                   from playback_history where user_id = $1) l
+           left join lateral (
+                select count(*) as total from playback_history
+                 where user_id = $1 and l.latest <> $4) c on true
            left join lateral (
                 select play_id, track_id, title, artist_id, artist_name, album_title,
                        album_cover, duration, played_at, event_position
-                  from playback_history where user_id = $1
+                  from playback_history where user_id = $1 and l.latest <> $4
                  order by event_position desc limit $2 offset $3) h on true
           order by h.event_position desc",
     )
     .bind(user)
     .bind(limit)
     .bind(offset)
+    .bind(known_parameter(known))
     .fetch_all(pool)
     .await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get("total")?,
-        None => 0,
+    let Some(first) = rows.first() else {
+        return Ok(Versioned {
+            version: 0,
+            rows: (Vec::new(), 0),
+        });
     };
+    let version = first.try_get("latest")?;
+    let total = first.try_get::<Option<i64>, _>("total")?.unwrap_or(0);
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
         if row.try_get::<Option<Uuid>, _>("play_id")?.is_some() {
             items.push(HistoryItem::from_row(row)?);
         }
     }
-    Ok((items, total))
+    Ok(Versioned {
+        version,
+        rows: (items, total),
+    })
 }
 
 /// Track ids the user played since `since`.

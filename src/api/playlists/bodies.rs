@@ -9,7 +9,9 @@ use super::TrackIdInput;
 use crate::{
     api::{
         serde_json_body::{SerdeJson, rfc3339},
+        spliced_json::{SplicedJson, members},
         uploads,
+        view_cache::{TrackMembers, ViewCache},
     },
     playlists::queries::{PlaylistRow, TrackRow},
 };
@@ -258,6 +260,45 @@ impl From<PlaylistRow> for PlaylistSummary {
     }
 }
 
+/// A page of [`PlaylistSummary`]s.
+pub(crate) fn list_json(rows: Vec<PlaylistRow>) -> SplicedJson {
+    let summaries: Vec<PlaylistSummary> = rows.into_iter().map(PlaylistSummary::from).collect();
+    let mut json = SplicedJson::default();
+    json.value(&summaries);
+    json
+}
+
+/// A [`PlaylistDetail`]: the summary's members (the detail has the same ones) and the
+/// tracks, each track's metadata shared.
+pub(crate) fn detail_json(row: PlaylistRow, tracks: &[TrackRow], views: &ViewCache) -> SplicedJson {
+    let mut json = SplicedJson::default();
+    json.text("{")
+        .text(&members(&PlaylistSummary::from(row)))
+        .text(",\"tracks\":")
+        .array(tracks, |json, t| {
+            let track = views.track(&TrackMembers {
+                track_id: t.track_id.to_string(),
+                track_title: &t.title,
+                artist_id: t.artist_id.to_string(),
+                artist_name: &t.artist_name,
+                album_title: &t.album_title,
+                album_cover: &t.album_cover,
+                duration: t.duration.max(0).into(),
+            });
+            json.text("{\"id\":")
+                .value(&t.entry_id)
+                .text(",\"position\":")
+                .value(&t.position.max(0))
+                .text(",\"added_at\":")
+                .value(&t.added_at.to_rfc3339())
+                .text(",")
+                .shared(track)
+                .text("}");
+        })
+        .text("}");
+    json
+}
+
 impl From<TrackRow> for PlaylistTrack {
     fn from(row: TrackRow) -> Self {
         Self {
@@ -325,6 +366,73 @@ mod tests {
                 created_at: time(),
                 updated_at: Utc::now(),
             }]);
+        }
+    }
+
+    fn row(cover_key: Option<&str>) -> PlaylistRow {
+        PlaylistRow {
+            id: Uuid::now_v7(),
+            owner_id: Uuid::now_v7(),
+            name: "Road \"trip\"".into(),
+            description: "<b>loud</b>\n".into(),
+            is_public: true,
+            cover_key: cover_key.map(str::to_owned),
+            track_count: 2,
+            version: 3,
+            created_at: time(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn track_row(position: i32) -> TrackRow {
+        TrackRow {
+            entry_id: Uuid::now_v7(),
+            track_id: 3135553,
+            position,
+            title: "One More Time \"live\" 🎵".into(),
+            artist_id: 27,
+            artist_name: "Daft Punk \\".into(),
+            album_title: "Discovery".into(),
+            album_cover: String::new(),
+            duration: 320,
+            added_at: time(),
+        }
+    }
+
+    fn rendered(json: SplicedJson) -> serde_json::Value {
+        serde_json::from_slice(&json.render()).expect("rendered answers are JSON")
+    }
+
+    #[test]
+    fn kept_playlists_and_lists_are_the_documented_json() {
+        let views = ViewCache::default();
+        for cover_key in [None, Some("covers/a.png")] {
+            for tracks in [vec![], vec![track_row(0), track_row(1)]] {
+                let row = row(cover_key);
+                let summary = PlaylistSummary::from(row.clone());
+                let typed = PlaylistDetail {
+                    id: summary.id,
+                    name: summary.name,
+                    description: summary.description,
+                    cover_image: summary.cover_image,
+                    is_public: summary.is_public,
+                    track_count: summary.track_count,
+                    created_at: summary.created_at,
+                    updated_at: summary.updated_at,
+                    tracks: tracks.iter().cloned().map(PlaylistTrack::from).collect(),
+                };
+                assert_eq!(
+                    rendered(detail_json(row, &tracks, &views)),
+                    serde_json::to_value(typed).unwrap()
+                );
+            }
+            let rows = vec![row(cover_key), row(None)];
+            let typed: Vec<PlaylistSummary> =
+                rows.iter().cloned().map(PlaylistSummary::from).collect();
+            assert_eq!(
+                rendered(list_json(rows)),
+                serde_json::to_value(typed).unwrap()
+            );
         }
     }
 }
