@@ -258,7 +258,9 @@ impl PlaylistsApi {
         let known = answers.known(&key);
         let read =
             queries::list_playlists(&state.pool, viewer, mine, page, version_of(&known)).await?;
-        let answer = answers.answer(key, known, read, |(rows, total)| (total, list_json(rows)));
+        let answer = answers.answer(key, known, read, |(rows, total)| {
+            (total, list_json(rows, &state.views))
+        });
         Ok(ListResponse::Ok(
             SerdeJson::rendered(answer.body.render()),
             answer.meta,

@@ -19,10 +19,10 @@ use super::{
     ApiTags,
     error::{ApiError, ApiResult},
     ids::CatalogRef,
+    kept_json::{Items, KeptJson, Play, QueueItem},
     playlists::{Message, parse_playlist_id},
     security::BearerAuth,
     serde_json_body::{SerdeJson, rfc3339},
-    spliced_json::SplicedJson,
     view_cache::{TrackMembers, ViewCache, version_of},
 };
 use crate::{
@@ -273,10 +273,11 @@ fn queue_track(e: QueueEntryView) -> QueueTrack {
 }
 
 /// The queue's tracks as [`QueueTrack`]s, each track's metadata shared.
-fn queue_tracks_json(entries: &[QueueEntryView], views: &ViewCache) -> SplicedJson {
-    let mut json = SplicedJson::default();
-    json.array(entries, |json, e| {
-        let track = views.track(&TrackMembers {
+fn queue_tracks_json(entries: &[QueueEntryView], views: &ViewCache) -> KeptJson {
+    let items = entries.iter().map(|e| QueueItem {
+        id: e.entry_id,
+        position: e.position,
+        track: views.track(&TrackMembers {
             track_id: e.track_id.to_string(),
             track_title: &e.title,
             artist_id: e.artist_id.to_string(),
@@ -284,23 +285,17 @@ fn queue_tracks_json(entries: &[QueueEntryView], views: &ViewCache) -> SplicedJs
             album_title: &e.album_title,
             album_cover: &e.album_cover,
             duration: e.duration.into(),
-        });
-        json.text("{\"id\":")
-            .value(&e.entry_id)
-            .text(",\"position\":")
-            .value(&e.position)
-            .text(",")
-            .shared(track)
-            .text("}");
+        }),
     });
-    json
+    KeptJson::array(Items::Queue(items.collect()))
 }
 
 /// A page of plays as a [`PlayHistory`], each track's metadata shared.
-fn history_json(items: &[HistoryItem], count: i64, views: &ViewCache) -> SplicedJson {
-    let mut json = SplicedJson::default();
-    json.text("{\"history\":").array(items, |json, h| {
-        let track = views.track(&TrackMembers {
+fn history_json(plays: &[HistoryItem], count: i64, views: &ViewCache) -> KeptJson {
+    let items = plays.iter().map(|h| Play {
+        id: h.play_id,
+        played_at: h.played_at,
+        track: views.track(&TrackMembers {
             track_id: h.track_id.to_string(),
             track_title: &h.title,
             artist_id: h.artist_id.to_string(),
@@ -308,17 +303,13 @@ fn history_json(items: &[HistoryItem], count: i64, views: &ViewCache) -> Spliced
             album_title: &h.album_title,
             album_cover: &h.album_cover,
             duration: h.duration.into(),
-        });
-        json.text("{\"id\":")
-            .value(&h.play_id)
-            .text(",\"played_at\":")
-            .value(&h.played_at.to_rfc3339())
-            .text(",")
-            .shared(track)
-            .text("}");
+        }),
     });
-    json.text(",\"count\":").value(&count).text("}");
-    json
+    KeptJson::new(
+        "{\"history\":",
+        Items::Plays(items.collect()),
+        format!(",\"count\":{count}}}"),
+    )
 }
 
 /// A playlist track as the queue stores it: the metadata captured when it was added.
@@ -844,7 +835,7 @@ mod tests {
         }
     }
 
-    fn rendered(json: SplicedJson) -> serde_json::Value {
+    fn rendered(json: KeptJson) -> serde_json::Value {
         serde_json::from_slice(&json.render()).expect("rendered answers are JSON")
     }
 

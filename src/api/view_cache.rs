@@ -16,14 +16,14 @@ use projections::Versioned;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::spliced_json::{Interner, SplicedJson, members};
+use super::kept_json::{Interner, KeptJson, members, whole};
 
 /// A rendered answer and what it was rendered from.
 pub struct Cached<M> {
     pub version: i64,
     /// What the answer needs besides its body (e.g. a page's total, sent in a header).
     pub meta: M,
-    pub body: SplicedJson,
+    pub body: KeptJson,
 }
 
 /// The version a read is given for the kept answer, if any.
@@ -65,7 +65,7 @@ where
         key: K,
         known: Option<Arc<Cached<M>>>,
         read: Versioned<T>,
-        render: impl FnOnce(T) -> (M, SplicedJson),
+        render: impl FnOnce(T) -> (M, KeptJson),
     ) -> Arc<Cached<M>> {
         match known {
             Some(kept) if kept.version == read.version => kept,
@@ -101,8 +101,9 @@ pub struct ViewCache {
     pub playlists: Answers<Uuid, ()>,
     /// The total of the list, for its header.
     pub playlist_lists: Answers<ListKey, i64>,
-    /// Each track's metadata as JSON members, shared by every answer that shows it.
-    pub tracks: Interner,
+    /// Each track's metadata and each listed playlist as JSON, shared by every answer that
+    /// shows it.
+    pieces: Interner,
 }
 
 const MIB: u64 = 1 << 20;
@@ -123,20 +124,26 @@ pub struct TrackMembers<'a> {
 impl ViewCache {
     /// The track's members, shared with every kept answer that shows the same metadata.
     pub fn track(&self, track: &TrackMembers) -> Arc<str> {
-        self.tracks.intern(members(track))
+        self.pieces.intern(members(track))
+    }
+
+    /// `value`'s JSON, shared with every kept answer that shows the same.
+    pub fn shared<T: Serialize>(&self, value: &T) -> Arc<str> {
+        self.pieces.intern(whole(value))
     }
 }
 
 impl Default for ViewCache {
-    /// About 40 MB in all when full: the budgets hold a rendered answer for some 2,000
-    /// users' queues and pages of plays, and 1,000 playlists of 100 tracks.
+    /// About 40 MB in all when full: the budgets hold the answers for some 2,800 queues
+    /// of 50 tracks, 3,200 pages of 50 plays, 2,800 playlists of 100 tracks and 8,000
+    /// pages of 20 playlists, and 30,000 tracks' and playlists' shared pieces.
     fn default() -> Self {
         Self {
-            queue_tracks: Answers::with_budget(8 * MIB),
+            queue_tracks: Answers::with_budget(6 * MIB),
             history: Answers::with_budget(8 * MIB),
-            playlists: Answers::with_budget(12 * MIB),
-            playlist_lists: Answers::with_budget(8 * MIB),
-            tracks: Interner::with_budget(4 * MIB),
+            playlists: Answers::with_budget(14 * MIB),
+            playlist_lists: Answers::with_budget(4 * MIB),
+            pieces: Interner::with_budget(8 * MIB),
         }
     }
 }
@@ -144,23 +151,24 @@ impl Default for ViewCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::kept_json::Items;
 
-    fn body(text: &str) -> SplicedJson {
-        let mut json = SplicedJson::default();
-        json.text(text);
-        json
+    fn body(items: &[&str]) -> KeptJson {
+        KeptJson::array(Items::Shared(items.iter().map(|&i| i.into()).collect()))
     }
 
     #[test]
     fn an_answer_is_rendered_again_only_when_its_version_moves() {
         let answers: Answers<u8, ()> = Answers::with_budget(MIB);
-        let read = |version, rows: &'static str| Versioned { version, rows };
-        let first = answers.answer(1, answers.known(&1), read(3, "[1]"), |r| ((), body(r)));
+        let read = |version, rows: &'static [&'static str]| Versioned { version, rows };
+        let first = answers.answer(1, answers.known(&1), read(3, &["1"]), |r| ((), body(r)));
         assert_eq!(first.body.render(), b"[1]");
         // Unchanged: the read left its rows out, and the kept answer is the one served.
-        let same = answers.answer(1, answers.known(&1), read(3, ""), |r| ((), body(r)));
+        let same = answers.answer(1, answers.known(&1), read(3, &[]), |r| ((), body(r)));
         assert!(Arc::ptr_eq(&first, &same));
-        let moved = answers.answer(1, answers.known(&1), read(4, "[1,2]"), |r| ((), body(r)));
+        let moved = answers.answer(1, answers.known(&1), read(4, &["1", "2"]), |r| {
+            ((), body(r))
+        });
         assert_eq!(moved.body.render(), b"[1,2]");
         assert_eq!(answers.known(&1).unwrap().version, 4);
     }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::TrackIdInput;
 use crate::{
     api::{
+        kept_json::{Items, KeptJson, PlaylistItem, members},
         serde_json_body::{SerdeJson, rfc3339},
-        spliced_json::{SplicedJson, members},
         uploads,
         view_cache::{TrackMembers, ViewCache},
     },
@@ -260,43 +260,33 @@ impl From<PlaylistRow> for PlaylistSummary {
     }
 }
 
-/// A page of [`PlaylistSummary`]s.
-pub(crate) fn list_json(rows: Vec<PlaylistRow>) -> SplicedJson {
-    let summaries: Vec<PlaylistSummary> = rows.into_iter().map(PlaylistSummary::from).collect();
-    let mut json = SplicedJson::default();
-    json.value(&summaries);
-    json
+/// A page of [`PlaylistSummary`]s, each shared with the other pages that list it.
+pub(crate) fn list_json(rows: Vec<PlaylistRow>, views: &ViewCache) -> KeptJson {
+    let items = rows
+        .into_iter()
+        .map(|row| views.shared(&PlaylistSummary::from(row)));
+    KeptJson::array(Items::Shared(items.collect()))
 }
 
 /// A [`PlaylistDetail`]: the summary's members (the detail has the same ones) and the
 /// tracks, each track's metadata shared.
-pub(crate) fn detail_json(row: PlaylistRow, tracks: &[TrackRow], views: &ViewCache) -> SplicedJson {
-    let mut json = SplicedJson::default();
-    json.text("{")
-        .text(&members(&PlaylistSummary::from(row)))
-        .text(",\"tracks\":")
-        .array(tracks, |json, t| {
-            let track = views.track(&TrackMembers {
-                track_id: t.track_id.to_string(),
-                track_title: &t.title,
-                artist_id: t.artist_id.to_string(),
-                artist_name: &t.artist_name,
-                album_title: &t.album_title,
-                album_cover: &t.album_cover,
-                duration: t.duration.max(0).into(),
-            });
-            json.text("{\"id\":")
-                .value(&t.entry_id)
-                .text(",\"position\":")
-                .value(&t.position.max(0))
-                .text(",\"added_at\":")
-                .value(&t.added_at.to_rfc3339())
-                .text(",")
-                .shared(track)
-                .text("}");
-        })
-        .text("}");
-    json
+pub(crate) fn detail_json(row: PlaylistRow, tracks: &[TrackRow], views: &ViewCache) -> KeptJson {
+    let items = tracks.iter().map(|t| PlaylistItem {
+        id: t.entry_id,
+        position: t.position.max(0),
+        added_at: t.added_at,
+        track: views.track(&TrackMembers {
+            track_id: t.track_id.to_string(),
+            track_title: &t.title,
+            artist_id: t.artist_id.to_string(),
+            artist_name: &t.artist_name,
+            album_title: &t.album_title,
+            album_cover: &t.album_cover,
+            duration: t.duration.max(0).into(),
+        }),
+    });
+    let head = format!("{{{},\"tracks\":", members(&PlaylistSummary::from(row)));
+    KeptJson::new(head, Items::PlaylistTracks(items.collect()), "}")
 }
 
 impl From<TrackRow> for PlaylistTrack {
@@ -399,7 +389,7 @@ mod tests {
         }
     }
 
-    fn rendered(json: SplicedJson) -> serde_json::Value {
+    fn rendered(json: KeptJson) -> serde_json::Value {
         serde_json::from_slice(&json.render()).expect("rendered answers are JSON")
     }
 
@@ -430,7 +420,7 @@ mod tests {
             let typed: Vec<PlaylistSummary> =
                 rows.iter().cloned().map(PlaylistSummary::from).collect();
             assert_eq!(
-                rendered(list_json(rows)),
+                rendered(list_json(rows, &views)),
                 serde_json::to_value(typed).unwrap()
             );
         }
