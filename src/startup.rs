@@ -44,6 +44,7 @@ const SNAPSHOT_EVERY: usize = 50;
 pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let pool = db::connect(settings.database_url.expose()).await?;
     db::migrate(&pool).await?;
+    let reads = db::connect_reads(settings.database_url.expose()).await?;
     let media = MediaStore::from_settings(&settings)?;
     tracing::info!(backend = media.backend(), "media store ready");
     let (catalog, previews) = catalog::from_settings(&settings);
@@ -58,6 +59,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         library: Arc::new(library),
         projections,
         pool,
+        reads,
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
         sessions: Arc::default(),

@@ -18,6 +18,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// For the reads whose answers `views` keeps (see `db::connect_reads`).
+    pub reads: PgPool,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,

@@ -138,13 +138,15 @@ fn render(r: &Results) -> crate::Result<String> {
     )?;
     writeln!(
         out,
-        "- Load: `wrk -t{} -c{} -d{}s` on 127.0.0.1, requests spread over {} users' tokens; \
-         baselines `PGSSLMODE=disable pgbench -c {} -j 2 -T {}` (PlayPod too reaches a \
-         server on its own machine without TLS).\n",
+        "- Load: `wrk -t{} -c{} -d{}s` on 127.0.0.1, requests spread over {} users' tokens, \
+         each read case after an unmeasured {} s of the same requests (a warm server, as \
+         pgbench's tables are warm); baselines `PGSSLMODE=disable pgbench -c {} -j 2 -T {}` \
+         (PlayPod too reaches a server on its own machine without TLS).\n",
         wrk::THREADS,
         r.load.connections,
         r.load.seconds,
         s.load_users,
+        crate::WARM_UP_SECONDS,
         r.load.connections,
         r.load.seconds
     )?;

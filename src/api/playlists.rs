@@ -170,7 +170,7 @@ pub(super) async fn detail(
 ) -> ApiResult<PlaylistResponse> {
     let answers = &state.views.playlists;
     let known = answers.known(&id.uuid());
-    let (row, tracks) = queries::playlist_with_tracks(&state.pool, id.uuid(), version_of(&known))
+    let (row, tracks) = queries::playlist_with_tracks(&state.reads, id.uuid(), version_of(&known))
         .await?
         .filter(|(row, _)| row.visible_to(viewer))
         .ok_or_else(|| ApiError::not_found("no such playlist"))?;
@@ -257,7 +257,7 @@ impl PlaylistsApi {
         let answers = &state.views.playlist_lists;
         let known = answers.known(&key);
         let read =
-            queries::list_playlists(&state.pool, viewer, mine, page, version_of(&known)).await?;
+            queries::list_playlists(&state.reads, viewer, mine, page, version_of(&known)).await?;
         let answer = answers.answer(key, known, read, |(rows, total)| {
             (total, list_json(rows, &state.views))
         });

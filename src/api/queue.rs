@@ -467,7 +467,7 @@ impl QueueApi {
         let user = auth.user().id;
         let answers = &state.views.queue_tracks;
         let known = answers.known(&user);
-        let read = views::queue_entries_versioned(&state.pool, user, version_of(&known)).await?;
+        let read = views::queue_entries_versioned(&state.reads, user, version_of(&known)).await?;
         let answer = answers.answer(user, known, read, |entries| {
             ((), queue_tracks_json(&entries, &state.views))
         });
@@ -770,7 +770,8 @@ impl QueueApi {
         let key = (user, limit.0, offset.0);
         let answers = &state.views.history;
         let known = answers.known(&key);
-        let read = views::history(&state.pool, user, limit.0, offset.0, version_of(&known)).await?;
+        let read =
+            views::history(&state.reads, user, limit.0, offset.0, version_of(&known)).await?;
         let answer = answers.answer(key, known, read, |(items, count)| {
             ((), history_json(&items, count, &state.views))
         });
