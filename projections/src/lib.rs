@@ -16,4 +16,4 @@ mod versioned;
 pub use engine::{Fold, Projection, ProjectionEngine, ProjectionError};
 pub use progress::{CHECKPOINT_COLUMNS, Checkpoint};
 pub use stored_event::StoredEvent;
-pub use versioned::{Versioned, known_parameter};
+pub use versioned::{Versioned, known_parameter, page_from_rows, present_rows};

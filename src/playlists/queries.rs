@@ -3,8 +3,11 @@
 //! queries that belong together.
 
 use chrono::{DateTime, Utc};
-use projections::{Projection, Versioned, known_parameter, playlists::PlaylistsProjection};
-use sqlx::{FromRow, PgPool, Postgres, Row, Transaction};
+use projections::{
+    Projection, Versioned, known_parameter, page_from_rows, playlists::PlaylistsProjection,
+    present_rows,
+};
+use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::Page;
@@ -126,24 +129,7 @@ pub async fn list_playlists(
     .bind(PlaylistsProjection.name())
     .fetch_all(pool)
     .await?;
-    let Some(first) = rows.first() else {
-        return Ok(Versioned {
-            version: 0,
-            rows: (Vec::new(), 0),
-        });
-    };
-    let version = first.try_get("list_version")?;
-    let total = first.try_get::<Option<i64>, _>("total")?.unwrap_or(0);
-    let mut playlists = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-            playlists.push(PlaylistRow::from_row(row)?);
-        }
-    }
-    Ok(Versioned {
-        version,
-        rows: (playlists, total),
-    })
+    page_from_rows(&rows, "list_version", "id")
 }
 
 pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRow>> {
@@ -182,18 +168,12 @@ pub async fn playlist_with_tracks(
         return Ok(None);
     };
     let playlist = PlaylistRow::from_row(first)?;
-    let mut tracks = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.try_get::<Option<Uuid>, _>("entry_id")?.is_some() {
-            tracks.push(TrackRow::from_row(row)?);
-        }
-    }
     let version = playlist.version;
     Ok(Some((
         playlist,
         Versioned {
             version,
-            rows: tracks,
+            rows: present_rows(&rows, "entry_id")?,
         },
     )))
 }

@@ -1,10 +1,10 @@
 //! Queries over the queue and history tables.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgPool, Row};
+use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::{Versioned, known_parameter};
+use crate::{Versioned, known_parameter, page_from_rows, present_rows};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueView {
@@ -93,15 +93,9 @@ pub async fn queue_entries_versioned(
         Some(row) => row.try_get("last_event")?,
         None => 0,
     };
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.try_get::<Option<Uuid>, _>("entry_id")?.is_some() {
-            entries.push(QueueEntryView::from_row(row)?);
-        }
-    }
     Ok(Versioned {
         version,
-        rows: entries,
+        rows: present_rows(&rows, "entry_id")?,
     })
 }
 
@@ -150,24 +144,7 @@ pub async fn history(
     .bind(known_parameter(known))
     .fetch_all(pool)
     .await?;
-    let Some(first) = rows.first() else {
-        return Ok(Versioned {
-            version: 0,
-            rows: (Vec::new(), 0),
-        });
-    };
-    let version = first.try_get("latest")?;
-    let total = first.try_get::<Option<i64>, _>("total")?.unwrap_or(0);
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.try_get::<Option<Uuid>, _>("play_id")?.is_some() {
-            items.push(HistoryItem::from_row(row)?);
-        }
-    }
-    Ok(Versioned {
-        version,
-        rows: (items, total),
-    })
+    page_from_rows(&rows, "latest", "play_id")
 }
 
 /// Track ids the user played since `since`.
