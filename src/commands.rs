@@ -7,13 +7,12 @@ use std::{
     time::Duration,
 };
 
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+use cqrs_es::{AggregateError, CqrsFramework};
 use projections::{ProjectionEngine, ProjectionError};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    event_store::{SnapshotEventStore, recording_writes},
+    event_store::{Cacheable, SnapshotEventStore, traced},
     request_context::current_request_id,
 };
 
@@ -33,27 +32,23 @@ pub enum CommandError<E: std::error::Error> {
 }
 
 /// Executes commands for one aggregate type.
-pub struct CommandBus<A: Aggregate> {
-    cqrs: CqrsFramework<A, SnapshotEventStore>,
+pub struct CommandBus<A: Cacheable> {
+    cqrs: CqrsFramework<A, SnapshotEventStore<A>>,
     engine: ProjectionEngine,
     locks: KeyedLocks,
 }
 
 impl<A> CommandBus<A>
 where
-    A: Aggregate,
+    A: Cacheable,
     A::Command: Clone + Send,
     A::Error: Send,
 {
-    /// Loading an aggregate costs one snapshot plus fewer than `snapshot_every` events,
-    /// however long its history, once a command has run on it since its history grew.
     pub fn new(
-        pool: PgPool,
+        store: SnapshotEventStore<A>,
         engine: ProjectionEngine,
         services: A::Services,
-        snapshot_every: usize,
     ) -> Self {
-        let store = SnapshotEventStore::new(pool, snapshot_every);
         Self {
             cqrs: CqrsFramework::new(store, vec![], services),
             engine,
@@ -63,7 +58,9 @@ where
 
     /// Runs the command as `actor`. Commands on one aggregate are serialised within this
     /// process; a conflict with another process is retried (the command is decided again
-    /// on the new state). On success the read models already show the change.
+    /// on the new state), and so is a refusal or a no-op decided on the state the previous
+    /// command left, which another process may have changed since. On success the read
+    /// models already show the change.
     pub async fn execute(
         &self,
         aggregate_id: &str,
@@ -79,14 +76,18 @@ where
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let (outcome, written) = recording_writes(self.cqrs.execute_with_metadata(
+                let (outcome, trace) = traced(self.cqrs.execute_with_metadata(
                     aggregate_id,
                     command.clone(),
                     metadata.clone(),
                 ))
                 .await;
                 match outcome {
-                    Ok(()) => break written,
+                    // The cached state was taken out, so this attempt loads afresh.
+                    Ok(()) if trace.cached && trace.written.is_none() => {}
+                    Err(AggregateError::UserError(_) | AggregateError::AggregateConflict)
+                        if trace.cached => {}
+                    Ok(()) => break trace.written,
                     Err(AggregateError::AggregateConflict) if attempt < MAX_ATTEMPTS => {
                         let jitter = rand::random::<u64>() % (2 << attempt.min(6));
                         tokio::time::sleep(Duration::from_millis(jitter)).await;

@@ -19,6 +19,11 @@
 //! makes this command's first event collide with its own on the events' primary key, and
 //! nothing is committed. Loaded rows are folded as they arrive, so a long history without
 //! a snapshot is never held in memory at once.
+//!
+//! Each aggregate a command leaves is kept in memory for the next command on it (see
+//! `cached_aggregates`).
+
+mod cached_aggregates;
 
 use std::{cell::Cell, collections::HashMap};
 
@@ -32,18 +37,30 @@ use projections::Checkpoint;
 use serde_json::value::RawValue;
 use sqlx::{PgPool, types::Json};
 
-pub struct SnapshotEventStore {
+use cached_aggregates::CachedAggregates;
+pub use cached_aggregates::{Cacheable, SharedTracks};
+
+pub struct SnapshotEventStore<A: Cacheable> {
     pool: PgPool,
     repo: PostgresEventRepository,
     snapshot_every: usize,
+    cache: CachedAggregates<A>,
 }
 
-impl SnapshotEventStore {
-    pub fn new(pool: PgPool, snapshot_every: usize) -> Self {
+impl<A: Cacheable> SnapshotEventStore<A> {
+    /// `cache_bytes`: about how much memory the aggregates kept between commands may take,
+    /// besides the tracks they share.
+    pub fn new(
+        pool: PgPool,
+        snapshot_every: usize,
+        cache_bytes: u64,
+        tracks: SharedTracks,
+    ) -> Self {
         Self {
             repo: PostgresEventRepository::new(pool.clone()),
             pool,
             snapshot_every: snapshot_every.max(1),
+            cache: CachedAggregates::new(cache_bytes, tracks),
         }
     }
 }
@@ -83,6 +100,7 @@ enum LoadError {
 }
 
 /// An aggregate as loaded for a command.
+#[derive(Clone)]
 pub struct SnapshotContext<A> {
     pub aggregate_id: String,
     pub aggregate: A,
@@ -129,26 +147,42 @@ const APPEND: &str = "
            and $10::jsonb is not null)
     select max(tx_id)::text::bigint as tx_id, max(position) as position from written";
 
-tokio::task_local! {
-    /// Where the command running in this task wrote its last event.
-    static WRITTEN: Cell<Option<Checkpoint>>;
+/// What the store did for one command.
+#[derive(Clone, Copy, Default)]
+pub struct Trace {
+    /// Where its last event landed; None when it wrote nothing.
+    pub written: Option<Checkpoint>,
+    /// It was decided on the state the previous command left, not on a fresh load.
+    pub cached: bool,
 }
 
-/// Runs a command and also returns where its last event landed (None: it wrote nothing),
-/// so that read-your-writes can wait for exactly that event.
-pub async fn recording_writes<F: Future>(command: F) -> (F::Output, Option<Checkpoint>) {
-    WRITTEN
-        .scope(Cell::new(None), async {
+tokio::task_local! {
+    static TRACE: Cell<Trace>;
+}
+
+/// Runs a command and also returns its trace, so that read-your-writes can wait for
+/// exactly its last event, and a decision on a cached state can be checked.
+pub async fn traced<F: Future>(command: F) -> (F::Output, Trace) {
+    TRACE
+        .scope(Cell::default(), async {
             let outcome = command.await;
-            (outcome, WRITTEN.with(Cell::get))
+            (outcome, TRACE.with(Cell::get))
         })
         .await
 }
 
-impl SnapshotEventStore {
+fn trace(update: impl FnOnce(&mut Trace)) {
+    let _ = TRACE.try_with(|cell| {
+        let mut trace = cell.get();
+        update(&mut trace);
+        cell.set(trace);
+    });
+}
+
+impl<A: Cacheable> SnapshotEventStore<A> {
     /// Folds the rows of `query` (`LOAD_AGGREGATE` or `LOAD_ALL_EVENTS`) into `context`.
     /// Stops at a snapshot that no longer decodes and returns its version.
-    async fn fold<A: Aggregate>(
+    async fn fold(
         &self,
         query: &str,
         context: &mut SnapshotContext<A>,
@@ -181,7 +215,7 @@ impl SnapshotEventStore {
 
     /// Encodes the events (and the aggregate, when a snapshot is due) straight to JSON text,
     /// with no JSON tree in between.
-    async fn append<A: Aggregate>(
+    async fn append(
         &self,
         context: &SnapshotContext<A>,
         events: &[EventEnvelope<A>],
@@ -215,9 +249,9 @@ impl SnapshotEventStore {
     }
 }
 
-impl<A> EventStore<A> for SnapshotEventStore
+impl<A> EventStore<A> for SnapshotEventStore<A>
 where
-    A: Aggregate + Send + Sync,
+    A: Cacheable + Send + Sync,
 {
     type AC = SnapshotContext<A>;
 
@@ -245,6 +279,10 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
+        if let Some(context) = self.cache.take(aggregate_id) {
+            trace(|t| t.cached = true);
+            return Ok(context);
+        }
         let fresh = || SnapshotContext {
             aggregate_id: aggregate_id.to_owned(),
             aggregate: A::default(),
@@ -274,7 +312,7 @@ where
     async fn commit(
         &self,
         events: Vec<A::Event>,
-        context: Self::AC,
+        mut context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         let first = context.current_sequence + 1;
@@ -289,9 +327,13 @@ where
                 metadata: metadata.clone(),
             })
             .collect();
-        if envelopes.is_empty() {
+        let Some(last) = envelopes.last().map(|e| e.sequence) else {
+            // A cached state that asked for no change is decided again on a fresh load.
+            if !TRACE.try_with(|t| t.get().cached).unwrap_or(false) {
+                self.cache.keep(context);
+            }
             return Ok(envelopes);
-        }
+        };
         let snapshot_due = since_snapshot >= self.snapshot_every;
         let written = self
             .append(&context, &envelopes, &metadata, snapshot_due)
@@ -300,7 +342,15 @@ where
                 Some(db) if db.is_unique_violation() => AggregateError::AggregateConflict,
                 _ => AggregateError::DatabaseConnectionError(Box::new(err)),
             })?;
-        let _ = WRITTEN.try_with(|last| last.set(Some(written)));
+        trace(|t| t.written = Some(written));
+        context.current_sequence = last;
+        if snapshot_due {
+            context.current_snapshot = Some(context.current_snapshot.map_or(1, |v| v + 1));
+            context.replayed = 0;
+        } else {
+            context.replayed = since_snapshot;
+        }
+        self.cache.keep(context);
         Ok(envelopes)
     }
 }

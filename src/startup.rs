@@ -14,7 +14,9 @@ use crate::{
     catalog,
     commands::CommandBus,
     config::Settings,
-    db, read_models,
+    db,
+    event_store::{Cacheable, SharedTracks, SnapshotEventStore},
+    read_models,
     state::AppState,
 };
 use projections::ProjectionEngine;
@@ -40,6 +42,13 @@ pub enum StartupError {
 /// every edit); loading one reads a snapshot plus fewer than this many events.
 const SNAPSHOT_EVERY: usize = 50;
 
+/// What the aggregates kept between commands may take, 24 MB in all: a queue of 100
+/// entries takes 3 KB besides its tracks, which all cached aggregates share.
+const QUEUE_CACHE_BYTES: u64 = 8 << 20;
+const PLAYLIST_CACHE_BYTES: u64 = 8 << 20;
+const LIBRARY_CACHE_BYTES: u64 = 2 << 20;
+const SHARED_TRACK_BYTES: u64 = 6 << 20;
+
 /// Builds the shared state: pool (migrated), keys, stores.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let pool = db::connect(settings.database_url.expose()).await?;
@@ -50,13 +59,14 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let (catalog, previews) = catalog::from_settings(&settings);
     tracing::info!(catalog = catalog.name(), "music catalog ready");
     let projections = ProjectionEngine::new(pool.clone(), read_models::all()).await?;
-    let queue = CommandBus::new(pool.clone(), projections.clone(), (), SNAPSHOT_EVERY);
-    let playlists = CommandBus::new(pool.clone(), projections.clone(), (), SNAPSHOT_EVERY);
-    let library = CommandBus::new(pool.clone(), projections.clone(), (), SNAPSHOT_EVERY);
+    let tracks = SharedTracks::new(SHARED_TRACK_BYTES);
+    let queue = command_bus(&pool, &projections, QUEUE_CACHE_BYTES, &tracks);
+    let playlists = command_bus(&pool, &projections, PLAYLIST_CACHE_BYTES, &tracks);
+    let library = command_bus(&pool, &projections, LIBRARY_CACHE_BYTES, &tracks);
     Ok(AppState {
-        queue: Arc::new(queue),
-        playlists: Arc::new(playlists),
-        library: Arc::new(library),
+        queue,
+        playlists,
+        library,
         projections,
         pool,
         reads,
@@ -69,6 +79,21 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         previews,
         settings: Arc::new(settings),
     })
+}
+
+fn command_bus<A>(
+    pool: &sqlx::PgPool,
+    projections: &ProjectionEngine,
+    cache_bytes: u64,
+    tracks: &SharedTracks,
+) -> Arc<CommandBus<A>>
+where
+    A: Cacheable<Services = ()>,
+    A::Command: Clone + Send,
+    A::Error: Send,
+{
+    let store = SnapshotEventStore::new(pool.clone(), SNAPSHOT_EVERY, cache_bytes, tracks.clone());
+    Arc::new(CommandBus::new(store, projections.clone(), ()))
 }
 
 pub struct Application {

@@ -9,8 +9,22 @@ use domain::{
     CatalogId, TrackSnapshot,
     queue::{Queue, QueueCommand, QueueEvent},
 };
-use playpod::event_store::SnapshotEventStore;
+use playpod::{
+    commands::CommandBus,
+    event_store::{SharedTracks, SnapshotEventStore},
+};
 use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
+
+/// A store of its own, as a new instance has: nothing cached, so it loads from the tables.
+fn store(pool: &PgPool, snapshot_every: usize) -> SnapshotEventStore<Queue> {
+    SnapshotEventStore::new(
+        pool.clone(),
+        snapshot_every,
+        1 << 20,
+        SharedTracks::new(1 << 20),
+    )
+}
 
 fn track(id: u64) -> TrackSnapshot {
     TrackSnapshot {
@@ -79,8 +93,8 @@ async fn snapshots_equal_a_full_replay() {
     let stored: Queue = serde_json::from_value(snapshot.aggregate).unwrap();
     assert_eq!(stored, folded, "the snapshot holds each event once");
 
-    let store = SnapshotEventStore::new(app.state.pool.clone(), 50);
-    let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
+    let loaded = store(&app.state.pool, 50)
+        .load_aggregate(&id)
         .await
         .unwrap();
     assert_eq!(loaded.aggregate, replay(&repo, &id).await);
@@ -128,11 +142,8 @@ async fn a_history_written_without_snapshots_gets_one_at_its_next_command() {
         entry_id: uuid::Uuid::now_v7(),
         track: track(n),
     };
-    let without_snapshots = cqrs_es::CqrsFramework::<Queue, _>::new(
-        SnapshotEventStore::new(app.state.pool.clone(), usize::MAX),
-        vec![],
-        (),
-    );
+    let without_snapshots =
+        cqrs_es::CqrsFramework::<Queue, _>::new(store(&app.state.pool, usize::MAX), vec![], ());
     for n in 1..=120u64 {
         without_snapshots.execute(&id, enqueue(n)).await.unwrap();
     }
@@ -145,8 +156,8 @@ async fn a_history_written_without_snapshots_gets_one_at_its_next_command() {
         .await
         .unwrap();
 
-    let store = SnapshotEventStore::new(app.state.pool.clone(), 50);
-    let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
+    let loaded = store(&app.state.pool, 50)
+        .load_aggregate(&id)
         .await
         .unwrap();
     assert_eq!(loaded.replayed, 0, "the snapshot holds all 121 events");
@@ -163,11 +174,10 @@ async fn two_instances_writing_one_aggregate_apply_each_command_once() {
     // every 3 events makes nearly every command race the other instance's snapshot.
     let instances: Vec<_> = (0..2)
         .map(|_| {
-            std::sync::Arc::new(playpod::commands::CommandBus::<Queue>::new(
-                app.state.pool.clone(),
+            std::sync::Arc::new(CommandBus::new(
+                store(&app.state.pool, 3),
                 app.state.projections.clone(),
                 (),
-                3,
             ))
         })
         .collect();
@@ -195,10 +205,7 @@ async fn two_instances_writing_one_aggregate_apply_each_command_once() {
     .unwrap();
     assert_eq!(written, 60, "no command was written twice");
     let repo = PostgresEventRepository::new(app.state.pool.clone());
-    let store = SnapshotEventStore::new(app.state.pool.clone(), 3);
-    let loaded = <SnapshotEventStore as EventStore<Queue>>::load_aggregate(&store, &id)
-        .await
-        .unwrap();
+    let loaded = store(&app.state.pool, 3).load_aggregate(&id).await.unwrap();
     assert_eq!(loaded.aggregate, replay(&repo, &id).await);
 }
 
@@ -229,19 +236,21 @@ async fn a_snapshot_that_no_longer_decodes_is_replaced_from_the_events() {
     .unwrap();
     assert_eq!(changed.rows_affected(), 1, "the queue had a snapshot");
 
-    app.state
-        .queue
-        .execute(&id, enqueue(61), user)
-        .await
-        .unwrap();
+    // The version that reads the new shape starts with nothing cached.
+    let restarted = CommandBus::new(
+        store(&app.state.pool, 50),
+        app.state.projections.clone(),
+        (),
+    );
+    restarted.execute(&id, enqueue(61), user).await.unwrap();
 
     let repo = PostgresEventRepository::new(app.state.pool.clone());
     let snapshot = repo.get_snapshot::<Queue>(&id).await.unwrap().unwrap();
     let stored: Queue = serde_json::from_value(snapshot.aggregate).expect("a usable snapshot");
     assert_eq!(stored, replay(&repo, &id).await);
     assert_eq!(snapshot.current_sequence, 61);
-    let store = SnapshotEventStore::new(app.state.pool.clone(), 50);
-    let loaded = EventStore::<Queue>::load_aggregate(&store, &id)
+    let loaded = store(&app.state.pool, 50)
+        .load_aggregate(&id)
         .await
         .unwrap();
     assert_eq!(loaded.aggregate, stored);

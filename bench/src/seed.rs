@@ -220,10 +220,7 @@ impl Plan {
                 seed_track: tracks[0].track_id,
             };
             let mut events = queue_events(&mut rng, tracks, size, (total - 2) / 2, source);
-            let entry = QueueEntry {
-                entry_id: Uuid::now_v7(),
-                track: tracks[1].clone(),
-            };
+            let entry = QueueEntry::new(Uuid::now_v7(), tracks[1].clone());
             let position = size.queue_len;
             events.insert(1, QueueEvent::TrackEnqueued { entry, position });
             let times = timeline(&mut rng, events.len());
@@ -244,10 +241,7 @@ fn queue_events(
 ) -> Vec<QueueEvent> {
     let entries: Vec<QueueEntry> = sample(rng, tracks.len(), size.queue_len)
         .into_iter()
-        .map(|i| QueueEntry {
-            entry_id: Uuid::now_v7(),
-            track: tracks[i].clone(),
-        })
+        .map(|i| QueueEntry::new(Uuid::now_v7(), tracks[i].clone()))
         .collect();
     let mut events = Vec::with_capacity(1 + 2 * plays);
     for play in 0..plays {
@@ -256,7 +250,7 @@ fn queue_events(
         events.push(QueueEvent::TrackPlayed {
             play_id: Uuid::now_v7(),
             entry_id: entries[position].entry_id,
-            track: entries[position].track.clone(),
+            track: TrackSnapshot::clone(&entries[position].track),
         });
     }
     events.insert(0, QueueEvent::QueueReplaced { entries, source });

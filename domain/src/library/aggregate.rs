@@ -18,6 +18,10 @@ impl Library {
     pub fn is_favorite(&self, track_id: CatalogId) -> bool {
         self.favorites.contains(&track_id)
     }
+
+    pub fn favorite_count(&self) -> usize {
+        self.favorites.len()
+    }
 }
 
 impl Aggregate for Library {

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use cqrs_es::{Aggregate, event_sink::EventSink};
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,9 @@ pub struct PlaylistDetails {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlaylistEntry {
     pub entry_id: EntryId,
-    pub track: TrackSnapshot,
+    /// Shared, so that playlists in memory can hold one copy of each track (see
+    /// `share_tracks`).
+    pub track: Arc<TrackSnapshot>,
     /// The version whose event added it, so a rebuilt playlist can tell when.
     pub added_in_version: u64,
 }
@@ -59,6 +61,20 @@ impl Playlist {
         self.deleted
     }
 
+    /// Swaps each track for the copy `shared` returns when that copy is equal, so that many
+    /// playlists held in memory hold one copy of each track.
+    pub fn share_tracks(
+        &mut self,
+        mut shared: impl FnMut(&Arc<TrackSnapshot>) -> Arc<TrackSnapshot>,
+    ) {
+        for entry in &mut self.tracks {
+            let copy = shared(&entry.track);
+            if copy == entry.track {
+                entry.track = copy;
+            }
+        }
+    }
+
     /// What a restore to this state brings back; None before creation.
     pub fn contents(&self) -> Option<PlaylistContents> {
         self.details.as_ref().map(|d| PlaylistContents {
@@ -71,7 +87,7 @@ impl Playlist {
                 .iter()
                 .map(|e| NewEntry {
                     entry_id: e.entry_id,
-                    track: e.track.clone(),
+                    track: TrackSnapshot::clone(&e.track),
                 })
                 .collect(),
         })
@@ -383,7 +399,7 @@ impl Aggregate for Playlist {
             } => {
                 let entry = PlaylistEntry {
                     entry_id,
-                    track,
+                    track: Arc::new(track),
                     added_in_version: self.version,
                 };
                 self.tracks.insert(position.min(self.tracks.len()), entry);

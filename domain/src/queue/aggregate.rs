@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use cqrs_es::{Aggregate, event_sink::EventSink};
 use serde::{Deserialize, Serialize};
@@ -22,14 +22,15 @@ const KEEP_BEHIND: usize = 50;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueEntry {
     pub entry_id: Uuid,
-    pub track: TrackSnapshot,
+    /// Shared, so that queues in memory can hold one copy of each track (see `share_tracks`).
+    pub track: Arc<TrackSnapshot>,
 }
 
 impl QueueEntry {
-    fn new(track: TrackSnapshot) -> Self {
+    pub fn new(entry_id: Uuid, track: TrackSnapshot) -> Self {
         Self {
-            entry_id: Uuid::now_v7(),
-            track,
+            entry_id,
+            track: Arc::new(track),
         }
     }
 }
@@ -52,6 +53,20 @@ impl Queue {
 
     pub fn is_radio(&self) -> bool {
         self.radio
+    }
+
+    /// Swaps each track for the copy `shared` returns when that copy is equal, so that many
+    /// queues held in memory hold one copy of each track.
+    pub fn share_tracks(
+        &mut self,
+        mut shared: impl FnMut(&Arc<TrackSnapshot>) -> Arc<TrackSnapshot>,
+    ) {
+        for entry in &mut self.entries {
+            let copy = shared(&entry.track);
+            if copy == entry.track {
+                entry.track = copy;
+            }
+        }
     }
 
     /// True when `next` would need radio tracks.
@@ -78,7 +93,7 @@ impl Queue {
             QueueEvent::TrackPlayed {
                 play_id: Uuid::now_v7(),
                 entry_id: entry.entry_id,
-                track: entry.track,
+                track: Arc::unwrap_or_clone(entry.track),
             },
             self,
         )
@@ -116,7 +131,10 @@ impl Queue {
         if let Some(seed) = shuffle_seed {
             shuffle(&mut chosen[1..], seed);
         }
-        let entries = chosen.into_iter().map(QueueEntry::new).collect();
+        let entries = chosen
+            .into_iter()
+            .map(|track| QueueEntry::new(Uuid::now_v7(), track))
+            .collect();
         sink.write(QueueEvent::QueueReplaced { entries, source }, self)
             .await;
         self.play_at(0, sink).await;
@@ -149,7 +167,7 @@ impl Aggregate for Queue {
                     return Err(QueueError::Full { max: MAX_ENTRIES });
                 }
                 let position = self.entries.len();
-                let entry = QueueEntry { entry_id, track };
+                let entry = QueueEntry::new(entry_id, track);
                 sink.write(QueueEvent::TrackEnqueued { entry, position }, self)
                     .await;
             }
@@ -162,7 +180,11 @@ impl Aggregate for Queue {
                         return Err(QueueError::Empty);
                     }
                     let room = MAX_ENTRIES.saturating_sub(self.entries.len()).max(1);
-                    let entries = radio.into_iter().take(room).map(QueueEntry::new).collect();
+                    let entries = radio
+                        .into_iter()
+                        .take(room)
+                        .map(|track| QueueEntry::new(Uuid::now_v7(), track))
+                        .collect();
                     sink.write(QueueEvent::RadioTracksAppended { entries }, self)
                         .await;
                     self.play_at(next.min(self.entries.len() - 1), sink).await;
@@ -222,7 +244,7 @@ impl Aggregate for Queue {
                             return Err(QueueError::Full { max: MAX_ENTRIES });
                         }
                         let position = after.min(self.entries.len());
-                        let entry = QueueEntry { entry_id, track };
+                        let entry = QueueEntry::new(entry_id, track);
                         sink.write(QueueEvent::TrackEnqueued { entry, position }, self)
                             .await;
                         position
@@ -313,7 +335,7 @@ mod tests {
     }
 
     fn entry(id: u64) -> QueueEntry {
-        QueueEntry::new(track(id))
+        QueueEntry::new(Uuid::now_v7(), track(id))
     }
 
     fn replaced(ids: &[u64]) -> QueueEvent {
