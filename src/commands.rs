@@ -1,5 +1,6 @@
-//! The command side: cqrs-es over the PostgreSQL event store, with bounded retries on
-//! concurrency conflicts and read-your-writes through the projection engine.
+//! The command side: commands decided on their aggregate and appended to the PostgreSQL
+//! event store, with bounded retries on concurrency conflicts and read-your-writes through
+//! the projection engine.
 
 use std::{
     collections::HashMap,
@@ -7,12 +8,12 @@ use std::{
     time::Duration,
 };
 
-use cqrs_es::{AggregateError, CqrsFramework};
+use cqrs_es::event_sink::EventSink;
 use projections::{ProjectionEngine, ProjectionError};
 use uuid::Uuid;
 
 use crate::{
-    event_store::{Cacheable, SnapshotEventStore, traced},
+    event_store::{Cacheable, SnapshotEventStore, StoreError},
     request_context::current_request_id,
 };
 
@@ -33,7 +34,8 @@ pub enum CommandError<E: std::error::Error> {
 
 /// Executes commands for one aggregate type.
 pub struct CommandBus<A: Cacheable> {
-    cqrs: CqrsFramework<A, SnapshotEventStore<A>>,
+    store: SnapshotEventStore<A>,
+    services: A::Services,
     engine: ProjectionEngine,
     locks: KeyedLocks,
 }
@@ -50,45 +52,81 @@ where
         services: A::Services,
     ) -> Self {
         Self {
-            cqrs: CqrsFramework::new(store, vec![], services),
+            store,
+            services,
             engine,
             locks: KeyedLocks::default(),
         }
     }
 
-    /// Runs the command as `actor`. Commands on one aggregate are serialised within this
-    /// process; a conflict with another process is retried (the command is decided again
-    /// on the new state), and so is a refusal or a no-op decided on the state the previous
-    /// command left, which another process may have changed since. On success the read
-    /// models already show the change.
+    /// Runs the command as `actor`; see `execute_then`.
     pub async fn execute(
         &self,
         aggregate_id: &str,
         command: A::Command,
         actor: Uuid,
     ) -> Result<(), CommandError<A::Error>> {
+        self.execute_then(aggregate_id, command, actor, |_| ())
+            .await
+    }
+
+    /// Runs the command as `actor` and answers `answer` of the aggregate it left.
+    ///
+    /// Commands on one aggregate are serialised within this process; a conflict with
+    /// another process is retried (the command is decided again on the new state), and so
+    /// is a refusal or a no-op decided on the state the previous command left, which
+    /// another process may have changed since. On success the read models already show the
+    /// change.
+    pub async fn execute_then<R>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        actor: Uuid,
+        answer: impl FnOnce(&A) -> R,
+    ) -> Result<R, CommandError<A::Error>> {
         let mut metadata = HashMap::from([("actor".to_owned(), actor.to_string())]);
         if let Some(request_id) = current_request_id() {
             metadata.insert("request_id".to_owned(), request_id);
         }
-        let written = {
+        let (written, answer) = {
             let _guard = self.locks.lock(aggregate_id).await;
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let (outcome, trace) = traced(self.cqrs.execute_with_metadata(
-                    aggregate_id,
-                    command.clone(),
-                    metadata.clone(),
-                ))
-                .await;
-                match outcome {
-                    // The cached state was taken out, so this attempt loads afresh.
-                    Ok(()) if trace.cached && trace.written.is_none() => {}
-                    Err(AggregateError::UserError(_) | AggregateError::AggregateConflict)
-                        if trace.cached => {}
-                    Ok(()) => break trace.written,
-                    Err(AggregateError::AggregateConflict) if attempt < MAX_ATTEMPTS => {
+                let mut context = self.store.load(aggregate_id).await.map_err(classify)?;
+                let sink = EventSink::default();
+                let decided = context
+                    .aggregate
+                    .handle(command.clone(), &self.services, &sink)
+                    .await;
+                let events = sink.collect().await;
+                // A refusal or a no-op stands only on the latest state; a cached one was
+                // taken out of the cache, so the next attempt loads.
+                let settled = decided.is_err() || events.is_empty();
+                if settled
+                    && context.cached
+                    && !self.store.is_latest(&context).await.map_err(classify)?
+                {
+                    continue;
+                }
+                match decided {
+                    Err(refused) => {
+                        // Unless it wrote events before refusing, the state is unchanged.
+                        if events.is_empty() {
+                            self.store.keep(context);
+                        }
+                        return Err(CommandError::Domain(refused));
+                    }
+                    Ok(()) if events.is_empty() => {
+                        break (None, answer(&self.store.keep(context).aggregate));
+                    }
+                    Ok(()) => {}
+                }
+                let cached = context.cached;
+                match self.store.commit(&events, context, &metadata).await {
+                    Ok((written, kept)) => break (Some(written), answer(&kept.aggregate)),
+                    Err(StoreError::Conflict) if cached => {}
+                    Err(StoreError::Conflict) if attempt < MAX_ATTEMPTS => {
                         let jitter = rand::random::<u64>() % (2 << attempt.min(6));
                         tokio::time::sleep(Duration::from_millis(jitter)).await;
                     }
@@ -97,19 +135,19 @@ where
             }
         };
         let Some(written) = written else {
-            return Ok(());
+            return Ok(answer);
         };
         match self
             .engine
             .wait_until(A::TYPE, written, READ_YOUR_WRITES_TIMEOUT)
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(answer),
             // The command is committed; failing it now would invite a retry that applies it
             // twice. The read models will show it as soon as the older transaction ends.
             Err(ProjectionError::Timeout(waited)) => {
                 tracing::warn!(?waited, "read models lag behind a committed command");
-                Ok(())
+                Ok(answer)
             }
             Err(err) => {
                 tracing::warn!(error = %err, "read models could not be brought up to date");
@@ -119,17 +157,14 @@ where
     }
 }
 
-fn classify<E: std::error::Error>(err: AggregateError<E>) -> CommandError<E> {
+fn classify<E: std::error::Error>(err: StoreError) -> CommandError<E> {
     match err {
-        AggregateError::UserError(e) => CommandError::Domain(e),
-        AggregateError::AggregateConflict => CommandError::Conflict,
-        AggregateError::DatabaseConnectionError(e) => {
+        StoreError::Conflict => CommandError::Conflict,
+        StoreError::Database(e) => {
             tracing::warn!(error = %e, "event store unavailable");
             CommandError::Unavailable
         }
-        AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
-            CommandError::Internal(e.to_string())
-        }
+        StoreError::Decode(e) => CommandError::Internal(e.to_string()),
     }
 }
 

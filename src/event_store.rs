@@ -6,10 +6,10 @@
 //! saving the snapshot, so snapshots hold every recent event twice. Here the snapshot is
 //! the aggregate exactly as the command left it, with no second application.
 //!
-//! A snapshot is taken when a command had to replay `snapshot_every` events or more on top
-//! of the last one (not when the sequence crosses a multiple): an aggregate whose events
-//! arrived some other way (an import, a version without snapshots) is bounded after its
-//! first command too.
+//! A snapshot is taken once `snapshot_every` events or more lie on top of the last one,
+//! replayed by a load or written since (not when the sequence crosses a multiple): an
+//! aggregate whose events arrived some other way (an import, a version without snapshots)
+//! is bounded after its first command too.
 //!
 //! The snapshot and the events after it are read by one statement, so from one database
 //! snapshot, and a command's events and snapshot are written by one statement. postgres-es's
@@ -21,11 +21,12 @@
 //! a snapshot is never held in memory at once.
 //!
 //! Each aggregate a command leaves is kept in memory for the next command on it (see
-//! `cached_aggregates`).
+//! `cached_aggregates`). The command bus drives commands through `load` and `commit`; the
+//! `EventStore` implementation serves cqrs-es and tools on the same two.
 
 mod cached_aggregates;
 
-use std::{cell::Cell, collections::HashMap};
+use std::{collections::HashMap, sync::Arc};
 
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
@@ -89,14 +90,26 @@ const LOAD_ALL_EVENTS: &str = "
      where aggregate_type = $1 and aggregate_id = $2
      order by sequence";
 
-/// Why loading failed; free of the aggregate's types, so that a load can await a second
-/// load and still be sent between threads.
+/// Why the store could not load or commit; free of the aggregate's types, so that a load
+/// can await a second load and still be sent between threads.
 #[derive(Debug, thiserror::Error)]
-enum LoadError {
+pub enum StoreError {
+    #[error("another writer appended to the aggregate first")]
+    Conflict,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Decode(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    fn into_aggregate_error<E: std::error::Error>(self) -> AggregateError<E> {
+        match self {
+            Self::Conflict => AggregateError::AggregateConflict,
+            Self::Database(e) => AggregateError::DatabaseConnectionError(Box::new(e)),
+            Self::Decode(e) => AggregateError::DeserializationError(Box::new(e)),
+        }
+    }
 }
 
 /// An aggregate as loaded for a command.
@@ -107,8 +120,12 @@ pub struct SnapshotContext<A> {
     pub current_sequence: usize,
     /// The stored snapshot's version, if there is one.
     pub current_snapshot: Option<usize>,
-    /// Events applied on top of the snapshot (or from the start) to load it.
+    /// Events on top of the snapshot (or from the start): replayed to load it, or written
+    /// by the commands since.
     pub replayed: usize,
+    /// Kept from the previous command here rather than loaded: another instance may have
+    /// written since.
+    pub cached: bool,
 }
 
 impl<A: Aggregate> AggregateContext<A> for SnapshotContext<A> {
@@ -147,46 +164,88 @@ const APPEND: &str = "
            and $10::jsonb is not null)
     select max(tx_id)::text::bigint as tx_id, max(position) as position from written";
 
-/// What the store did for one command.
-#[derive(Clone, Copy, Default)]
-pub struct Trace {
-    /// Where its last event landed; None when it wrote nothing.
-    pub written: Option<Checkpoint>,
-    /// It was decided on the state the previous command left, not on a fresh load.
-    pub cached: bool,
-}
-
-tokio::task_local! {
-    static TRACE: Cell<Trace>;
-}
-
-/// Runs a command and also returns its trace, so that read-your-writes can wait for
-/// exactly its last event, and a decision on a cached state can be checked.
-pub async fn traced<F: Future>(command: F) -> (F::Output, Trace) {
-    TRACE
-        .scope(Cell::default(), async {
-            let outcome = command.await;
-            (outcome, TRACE.with(Cell::get))
-        })
-        .await
-}
-
-fn trace(update: impl FnOnce(&mut Trace)) {
-    let _ = TRACE.try_with(|cell| {
-        let mut trace = cell.get();
-        update(&mut trace);
-        cell.set(trace);
-    });
-}
-
 impl<A: Cacheable> SnapshotEventStore<A> {
+    /// The aggregate as the previous command here left it, or else as stored.
+    pub async fn load(&self, aggregate_id: &str) -> Result<SnapshotContext<A>, StoreError> {
+        if let Some(mut context) = self.cache.take(aggregate_id) {
+            context.cached = true;
+            return Ok(context);
+        }
+        let fresh = || SnapshotContext {
+            aggregate_id: aggregate_id.to_owned(),
+            aggregate: A::default(),
+            current_sequence: 0,
+            current_snapshot: None,
+            replayed: 0,
+            cached: false,
+        };
+        let mut context = fresh();
+        if let Some(undecodable) = self.fold(LOAD_AGGREGATE, &mut context).await? {
+            // From the events alone; the next command replaces the stored snapshot
+            // (version `undecodable`) whatever the number of events replayed.
+            context = fresh();
+            self.fold(LOAD_ALL_EVENTS, &mut context).await?;
+            context.current_snapshot = undecodable.map(|v| v as usize);
+            context.replayed = context.replayed.max(self.snapshot_every);
+        }
+        Ok(context)
+    }
+
+    /// Whether no event was appended to the aggregate after `context`.
+    pub async fn is_latest(&self, context: &SnapshotContext<A>) -> Result<bool, StoreError> {
+        let newer: bool = sqlx::query_scalar(
+            "select exists(select from events
+                            where aggregate_type = $1 and aggregate_id = $2 and sequence > $3)",
+        )
+        .bind(A::TYPE)
+        .bind(&context.aggregate_id)
+        .bind(context.current_sequence as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(!newer)
+    }
+
+    /// Keeps the aggregate, unchanged since it was loaded or committed, for the next
+    /// command; answers it as kept.
+    pub fn keep(&self, context: SnapshotContext<A>) -> Arc<SnapshotContext<A>> {
+        self.cache.keep(context)
+    }
+
+    /// Appends the events `context.aggregate` already holds (applied as the command wrote
+    /// them) and keeps the aggregate for the next command. Answers where the last event
+    /// landed and the aggregate as kept.
+    pub async fn commit(
+        &self,
+        events: &[A::Event],
+        mut context: SnapshotContext<A>,
+        metadata: &HashMap<String, String>,
+    ) -> Result<(Checkpoint, Arc<SnapshotContext<A>>), StoreError> {
+        let since_snapshot = context.replayed + events.len();
+        let snapshot_due = since_snapshot >= self.snapshot_every;
+        let written = self
+            .append(&context, events, metadata, snapshot_due)
+            .await
+            .map_err(|err| match err.as_database_error() {
+                Some(db) if db.is_unique_violation() => StoreError::Conflict,
+                _ => StoreError::Database(err),
+            })?;
+        context.current_sequence += events.len();
+        if snapshot_due {
+            context.current_snapshot = Some(context.current_snapshot.map_or(1, |v| v + 1));
+            context.replayed = 0;
+        } else {
+            context.replayed = since_snapshot;
+        }
+        Ok((written, self.cache.keep(context)))
+    }
+
     /// Folds the rows of `query` (`LOAD_AGGREGATE` or `LOAD_ALL_EVENTS`) into `context`.
     /// Stops at a snapshot that no longer decodes and returns its version.
     async fn fold(
         &self,
         query: &str,
         context: &mut SnapshotContext<A>,
-    ) -> Result<Option<Option<i64>>, LoadError> {
+    ) -> Result<Option<Option<i64>>, StoreError> {
         let mut rows = sqlx::query_as::<_, LoadedRow>(query)
             .bind(A::TYPE)
             .bind(&context.aggregate_id)
@@ -218,30 +277,21 @@ impl<A: Cacheable> SnapshotEventStore<A> {
     async fn append(
         &self,
         context: &SnapshotContext<A>,
-        events: &[EventEnvelope<A>],
+        events: &[A::Event],
         metadata: &HashMap<String, String>,
         snapshot_due: bool,
     ) -> sqlx::Result<Checkpoint> {
-        let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
+        let first = context.current_sequence as i64 + 1;
+        let sequences: Vec<i64> = (first..).take(events.len()).collect();
         sqlx::query_as(APPEND)
             .bind(A::TYPE)
             .bind(&context.aggregate_id)
-            .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.payload.event_type())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.payload.event_version())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(events.iter().map(|e| Json(&e.payload)).collect::<Vec<_>>())
+            .bind(&sequences)
+            .bind(events.iter().map(|e| e.event_type()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.event_version()).collect::<Vec<_>>())
+            .bind(events.iter().map(Json).collect::<Vec<_>>())
             .bind(vec![Json(metadata); events.len()])
-            .bind(last_sequence)
+            .bind(sequences.last())
             .bind(context.current_snapshot.map(|n| n as i64))
             .bind(snapshot_due.then_some(Json(&context.aggregate)))
             .fetch_one(&self.pool)
@@ -279,78 +329,35 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
-        if let Some(context) = self.cache.take(aggregate_id) {
-            trace(|t| t.cached = true);
-            return Ok(context);
-        }
-        let fresh = || SnapshotContext {
-            aggregate_id: aggregate_id.to_owned(),
-            aggregate: A::default(),
-            current_sequence: 0,
-            current_snapshot: None,
-            replayed: 0,
-        };
-        let mut context = fresh();
-        let loaded = async {
-            if let Some(undecodable) = self.fold(LOAD_AGGREGATE, &mut context).await? {
-                // From the events alone; the next command replaces the stored snapshot
-                // (version `undecodable`) whatever the number of events replayed.
-                context = fresh();
-                self.fold(LOAD_ALL_EVENTS, &mut context).await?;
-                context.current_snapshot = undecodable.map(|v| v as usize);
-                context.replayed = context.replayed.max(self.snapshot_every);
-            }
-            Ok::<_, LoadError>(())
-        };
-        loaded.await.map_err(|err| match err {
-            LoadError::Database(e) => AggregateError::DatabaseConnectionError(Box::new(e)),
-            LoadError::Decode(e) => AggregateError::DeserializationError(Box::new(e)),
-        })?;
-        Ok(context)
+        self.load(aggregate_id)
+            .await
+            .map_err(StoreError::into_aggregate_error)
     }
 
     async fn commit(
         &self,
         events: Vec<A::Event>,
-        mut context: Self::AC,
+        context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         let first = context.current_sequence + 1;
-        let since_snapshot = context.replayed + events.len();
-        let envelopes: Vec<EventEnvelope<A>> = events
+        let aggregate_id = context.aggregate_id.clone();
+        if events.is_empty() {
+            self.keep(context);
+        } else {
+            SnapshotEventStore::commit(self, &events, context, &metadata)
+                .await
+                .map_err(StoreError::into_aggregate_error)?;
+        }
+        Ok(events
             .into_iter()
             .zip(first..)
             .map(|(payload, sequence)| EventEnvelope {
-                aggregate_id: context.aggregate_id.clone(),
+                aggregate_id: aggregate_id.clone(),
                 sequence,
                 payload,
                 metadata: metadata.clone(),
             })
-            .collect();
-        let Some(last) = envelopes.last().map(|e| e.sequence) else {
-            // A cached state that asked for no change is decided again on a fresh load.
-            if !TRACE.try_with(|t| t.get().cached).unwrap_or(false) {
-                self.cache.keep(context);
-            }
-            return Ok(envelopes);
-        };
-        let snapshot_due = since_snapshot >= self.snapshot_every;
-        let written = self
-            .append(&context, &envelopes, &metadata, snapshot_due)
-            .await
-            .map_err(|err| match err.as_database_error() {
-                Some(db) if db.is_unique_violation() => AggregateError::AggregateConflict,
-                _ => AggregateError::DatabaseConnectionError(Box::new(err)),
-            })?;
-        trace(|t| t.written = Some(written));
-        context.current_sequence = last;
-        if snapshot_due {
-            context.current_snapshot = Some(context.current_snapshot.map_or(1, |v| v + 1));
-            context.replayed = 0;
-        } else {
-            context.replayed = since_snapshot;
-        }
-        self.cache.keep(context);
-        Ok(envelopes)
+            .collect())
     }
 }

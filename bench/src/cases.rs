@@ -24,6 +24,9 @@ pub struct Case {
     pub kind: Kind,
     /// The original Python PlayPod's req/s, where issue #7 gives it.
     pub python_per_second: Option<f64>,
+    /// Of a write case: each load user's first request, sent once before `lines` are
+    /// measured (see `cold_pass`).
+    pub cold_pass: Vec<Line>,
     pub lines: Vec<Vec<Line>>,
 }
 
@@ -40,13 +43,12 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
     let track = |i: usize| tracks[i % tracks.len()].track_id;
     let reads =
         |f: &dyn Fn(usize, usize) -> Line| spread(load_users, 1.max(tracks.len() / load_users), f);
+    // Round 0 of each user goes to the cold pass, the later rounds to wrk.
     let writes = |per_user: usize, f: &dyn Fn(usize, usize) -> Line| {
         let users_per_thread = load_users.div_ceil(THREADS);
-        spread(
-            load_users,
-            per_user.min(WRITE_LINES_PER_THREAD.div_ceil(users_per_thread)),
-            f,
-        )
+        let rounds = (per_user - 1).min(WRITE_LINES_PER_THREAD.div_ceil(users_per_thread));
+        let cold_pass = (0..load_users).map(|u| f(u, 0)).collect();
+        (cold_pass, spread(load_users, rounds, &|u, r| f(u, r + 1)))
     };
     let free_tracks = seeded
         .add_targets
@@ -60,6 +62,7 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "GET /api/playlists/queue/tracks/ (50 tracks)",
             kind: Kind::Read,
             python_per_second: Some(120.0),
+            cold_pass: Vec::new(),
             lines: reads(&|u, _| Line::new("GET", "/api/playlists/queue/tracks/".into(), u)),
         },
         Case {
@@ -67,6 +70,7 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "GET /api/playlists/playlists/?limit=20",
             kind: Kind::Read,
             python_per_second: Some(32.0),
+            cold_pass: Vec::new(),
             lines: reads(&|u, _| Line::new("GET", "/api/playlists/playlists/?limit=20".into(), u)),
         },
         Case {
@@ -74,6 +78,7 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "GET /api/playlists/playlists/{id}/ (100 tracks)",
             kind: Kind::Read,
             python_per_second: None,
+            cold_pass: Vec::new(),
             lines: reads(&|u, _| {
                 let path = format!("/api/playlists/playlists/{}/", seeded.detail_playlists[u]);
                 Line::new("GET", path, u)
@@ -84,6 +89,7 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "GET /api/playlists/queue/history/?limit=50",
             kind: Kind::Read,
             python_per_second: None,
+            cold_pass: Vec::new(),
             lines: reads(&|u, _| {
                 Line::new("GET", "/api/playlists/queue/history/?limit=50".into(), u)
             }),
@@ -93,6 +99,7 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "GET /api/catalogue/tracks/{id}/ (bundled catalog)",
             kind: Kind::Read,
             python_per_second: None,
+            cold_pass: Vec::new(),
             lines: reads(&|u, r| {
                 Line::new(
                     "GET",
@@ -106,47 +113,58 @@ pub fn all(seeded: &Seeded, tracks: &[TrackSnapshot], load_users: usize) -> Vec<
             request: "GET /health/live (no database)",
             kind: Kind::Baseline,
             python_per_second: None,
+            cold_pass: Vec::new(),
             lines: reads(&|u, _| Line::new("GET", "/health/live".into(), u)),
         },
-        Case {
-            name: "enqueue",
-            request: "POST /api/playlists/queue/enqueue/",
-            kind: Kind::Write,
-            python_per_second: None,
-            lines: writes(ENQUEUES_PER_USER, &|u, r| {
+        write_case(
+            "enqueue",
+            "POST /api/playlists/queue/enqueue/",
+            writes(ENQUEUES_PER_USER, &|u, r| {
                 Line::new("POST", "/api/playlists/queue/enqueue/".into(), u)
                     .with_body(format!(r#"{{"track_id":"{}"}}"#, track(u * 31 + r)))
             }),
-        },
-        Case {
-            name: "add track",
-            request: "POST /api/playlists/playlists/{id}/add_track/ (own playlist)",
-            kind: Kind::Write,
-            python_per_second: None,
-            lines: writes(free_tracks, &|u, r| {
+        ),
+        write_case(
+            "add track",
+            "POST /api/playlists/playlists/{id}/add_track/ (own playlist)",
+            writes(free_tracks, &|u, r| {
                 let (playlist, free) = &seeded.add_targets[u];
                 let path = format!("/api/playlists/playlists/{playlist}/add_track/");
                 Line::new("POST", path, u)
                     .with_body(format!(r#"{{"track_id":"{}"}}"#, free[r].track_id))
             }),
-        },
-        Case {
-            name: "next",
-            request: "POST /api/playlists/queue/next/",
-            kind: Kind::Write,
-            python_per_second: None,
-            lines: writes(usize::MAX, &|u, _| {
+        ),
+        write_case(
+            "next",
+            "POST /api/playlists/queue/next/",
+            writes(usize::MAX, &|u, _| {
                 Line::new("POST", "/api/playlists/queue/next/".into(), u)
             }),
-        },
+        ),
         Case {
             name: "one playlist",
             request: "add_track + remove_track, every connection on one playlist",
             kind: Kind::Contended,
             python_per_second: None,
+            cold_pass: Vec::new(),
             lines: contended_lines(seeded.contended_playlist, tracks),
         },
     ]
+}
+
+fn write_case(
+    name: &'static str,
+    request: &'static str,
+    (cold_pass, lines): (Vec<Line>, Vec<Vec<Line>>),
+) -> Case {
+    Case {
+        name,
+        request,
+        kind: Kind::Write,
+        python_per_second: None,
+        cold_pass,
+        lines,
+    }
 }
 
 /// `rounds` lines for each load user, users interleaved; a user's lines all go to one

@@ -5,6 +5,7 @@
 mod aggregate_cost;
 mod cases;
 mod catalog;
+mod cold_pass;
 mod copy;
 mod pgbench;
 mod report;
@@ -189,6 +190,20 @@ async fn run(args: RunArgs) -> Result<()> {
             };
             wrk::run(&args.work_dir, case.name, &warm_up, &server.base_url).await?;
         }
+        let cold = if case.cold_pass.is_empty() {
+            None
+        } else {
+            let pass = cold_pass::run(&server.base_url, &tokens, &case.cold_pass, load.connections)
+                .await?;
+            say(&format!(
+                "{}: cold pass {:.0} req/s, p99 {:.2} ms, failed {}",
+                case.name,
+                pass.per_second(),
+                pass.p99.as_secs_f64() * 1e3,
+                pass.failed
+            ));
+            Some(pass)
+        };
         let sampler = server.sample_rss();
         let outcome = wrk::run(&args.work_dir, case.name, &load, &server.base_url).await?;
         let max_rss_kb = sampler.stop();
@@ -209,6 +224,7 @@ async fn run(args: RunArgs) -> Result<()> {
         }
         results.push(CaseResult {
             case,
+            cold,
             outcome,
             max_rss_kb,
         });

@@ -5,6 +5,7 @@ use std::{fmt::Write as _, path::Path, time::Duration};
 use crate::{
     aggregate_cost,
     cases::{Case, Kind},
+    cold_pass::ColdPass,
     pgbench::Baselines,
     seed::{Seeded, Size},
     wrk::{self, Load},
@@ -35,6 +36,8 @@ pub struct Startup {
 
 pub struct CaseResult<'a> {
     pub case: &'a Case,
+    /// Each load user's first command of a write case, before `outcome`.
+    pub cold: Option<ColdPass>,
     pub outcome: wrk::Outcome,
     pub max_rss_kb: u64,
 }
@@ -140,7 +143,8 @@ fn render(r: &Results) -> crate::Result<String> {
         out,
         "- Load: `wrk -t{} -c{} -d{}s` on 127.0.0.1, requests spread over {} users' tokens, \
          each read case after an unmeasured {} s of the same requests (a warm server, as \
-         pgbench's tables are warm); baselines `PGSSLMODE=disable pgbench -c {} -j 2 -T {}` \
+         pgbench's tables are warm), each write case after one command of each load user \
+         (reported apart, below: the server keeps the aggregates commands leave); baselines `PGSSLMODE=disable pgbench -c {} -j 2 -T {}` \
          (PlayPod too reaches a server on its own machine without TLS).\n",
         wrk::THREADS,
         r.load.connections,
@@ -253,6 +257,36 @@ fn render(r: &Results) -> crate::Result<String> {
             "The first few of each wrk thread, with their bodies:\n\n{}",
             failures.join("\n")
         )?;
+    }
+
+    writeln!(
+        out,
+        "\n### Writes on aggregates not yet kept: each load user's first command\n"
+    )?;
+    writeln!(
+        out,
+        "Sent once per load user, {} at a time, right before the case above; what commands \
+         cost after a restart, until each aggregate has been loaded once.\n",
+        r.load.connections
+    )?;
+    writeln!(
+        out,
+        "| case | requests | req/s | p50 ms | p99 ms | failed |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+    for c in &r.cases {
+        if let Some(cold) = &c.cold {
+            writeln!(
+                out,
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+                c.case.name,
+                cold.requests,
+                cold.per_second(),
+                ms(cold.p50),
+                ms(cold.p99),
+                cold.failed
+            )?;
+        }
     }
 
     let k = &r.contention;

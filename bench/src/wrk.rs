@@ -16,6 +16,7 @@ pub struct Load {
 }
 
 /// One request: `token` indexes the tokens file; an empty body sends none.
+#[derive(Clone)]
 pub struct Line {
     pub method: &'static str,
     pub path: String,

@@ -1,15 +1,18 @@
 //! Playlists: the list, each playlist and its tracks, covers and generated playlists.
-//! Changes are commands on the playlist's aggregate; answers come from the read model,
-//! which already shows the change (the command bus waits for it).
+//! Changes are commands on the playlist's aggregate; answers come from the playlist the
+//! command left, or from the read model, which already shows the change (the command bus
+//! waits for it).
 
 mod bodies;
 mod track_id;
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use domain::{
     CatalogId, PlaylistId, TrackSnapshot, UserId,
     playlist::{
-        Description, EntryId, InvalidValue, NewEntry, PlaylistAction, PlaylistCommand,
+        Description, EntryId, InvalidValue, NewEntry, Playlist, PlaylistAction, PlaylistCommand,
         PlaylistError, PlaylistName,
     },
 };
@@ -124,24 +127,35 @@ pub(super) fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// Runs a command on the playlist as the caller.
+/// Runs a command on the playlist as the caller; answers the playlist's version after it.
 pub(super) async fn execute(
     state: &AppState,
     auth: &BearerAuth,
     id: PlaylistId,
     if_match: Option<&str>,
     action: PlaylistAction,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
+    execute_then(state, auth, id, if_match, action, |p| p.version() as i64).await
+}
+
+/// Runs a command on the playlist as the caller; answers `answer` of the playlist it left.
+async fn execute_then<R>(
+    state: &AppState,
+    auth: &BearerAuth,
+    id: PlaylistId,
+    if_match: Option<&str>,
+    action: PlaylistAction,
+    answer: impl FnOnce(&Playlist) -> R,
+) -> ApiResult<R> {
     let command = PlaylistCommand {
         actor: UserId::from_uuid(auth.user().id),
         expected_version: expected_version(if_match)?,
         action,
     };
-    state
+    Ok(state
         .playlists
-        .execute(&id.to_string(), command, auth.user().id)
-        .await?;
-    Ok(())
+        .execute_then(&id.to_string(), command, auth.user().id, answer)
+        .await?)
 }
 
 /// The playlist if the viewer may see it: another user's private playlist is a 404.
@@ -434,21 +448,14 @@ impl PlaylistsApi {
             artist_name: track.artist_name.clone(),
         };
         let entry = NewEntry { entry_id, track };
-        execute(
-            state,
-            &auth,
-            id,
-            if_match.as_deref(),
-            PlaylistAction::AddTrack { entry },
-        )
-        .await?;
-        let row = visible(state, id, auth.user().id).await?;
+        let action = PlaylistAction::AddTrack { entry };
+        let version = execute(state, &auth, id, if_match.as_deref(), action).await?;
         Ok(AddTrackResponse::Created(
             Json(TrackAdded {
                 message: "Track added successfully".into(),
                 track_info: info,
             }),
-            etag(row.version),
+            etag(version),
         ))
     }
 
@@ -486,19 +493,24 @@ impl PlaylistsApi {
         }
         owned(state, id, auth.user().id).await?;
         let entries = new_entries(snapshots(state, &ids).await?);
-        let entry_ids: Vec<Uuid> = entries.iter().map(|e| e.entry_id.uuid()).collect();
+        let entry_ids: HashSet<EntryId> = entries.iter().map(|e| e.entry_id).collect();
         let action = PlaylistAction::AddTracks { entries };
-        execute(state, &auth, id, if_match.as_deref(), action).await?;
-        let row = visible(state, id, auth.user().id).await?;
         // The aggregate skipped the tracks already there: the entries made for this
-        // request that exist now are the ones it added.
-        let added = queries::entries_present(&state.pool, id.uuid(), &entry_ids).await?;
+        // request that it holds now are the ones it added.
+        let (version, added) = execute_then(state, &auth, id, if_match.as_deref(), action, |p| {
+            let added = p
+                .tracks()
+                .iter()
+                .filter(|e| entry_ids.contains(&e.entry_id));
+            (p.version() as i64, added.count())
+        })
+        .await?;
         Ok(AddTracksResponse::Ok(
             Json(TracksAdded {
                 added_count: added as u32,
                 total: ids.len() as u32,
             }),
-            etag(row.version),
+            etag(version),
         ))
     }
 
@@ -520,13 +532,12 @@ impl PlaylistsApi {
         let id = parse_playlist_id(&id)?;
         let track_id = parse_track_id(&track_id, "track_id")?;
         let action = PlaylistAction::RemoveTrack { track_id };
-        execute(state, &auth, id, if_match.as_deref(), action).await?;
-        let row = visible(state, id, auth.user().id).await?;
+        let version = execute(state, &auth, id, if_match.as_deref(), action).await?;
         Ok(RemoveTrackResponse::Ok(
             Json(Message {
                 message: "Track removed successfully".into(),
             }),
-            etag(row.version),
+            etag(version),
         ))
     }
 
@@ -572,13 +583,12 @@ impl PlaylistsApi {
         owned(state, id, auth.user().id).await?;
         let key = uploads::store_image(state, "covers", "cover_image", form.cover_image).await?;
         let action = PlaylistAction::SetCover { cover: key.clone() };
-        execute(state, &auth, id, if_match.as_deref(), action).await?;
-        let row = visible(state, id, auth.user().id).await?;
+        let version = execute(state, &auth, id, if_match.as_deref(), action).await?;
         Ok(CoverResponse::Ok(
             Json(CoverUploaded {
                 cover_url: uploads::media_url(&key),
             }),
-            etag(row.version),
+            etag(version),
         ))
     }
 

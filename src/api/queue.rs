@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use domain::{
     CatalogId, TrackSnapshot,
-    queue::{PlaySource, QueueCommand, QueueError},
+    queue::{PlaySource, Queue, QueueCommand, QueueError},
 };
 use poem::web::Data;
 use poem_openapi::{
@@ -26,6 +26,7 @@ use super::{
     view_cache::{TrackMembers, ViewCache, version_of},
 };
 use crate::{
+    commands::CommandError,
     playlists::{self, queries::TrackRow},
     radio,
     state::AppState,
@@ -97,6 +98,16 @@ pub struct NowPlaying {
     track_id: String,
     track_title: String,
     artist_name: String,
+}
+
+impl From<&TrackSnapshot> for NowPlaying {
+    fn from(track: &TrackSnapshot) -> Self {
+        Self {
+            track_id: track.track_id.to_string(),
+            track_title: track.title.clone(),
+            artist_name: track.artist_name.clone(),
+        }
+    }
 }
 
 impl From<QueueEntryView> for NowPlaying {
@@ -332,11 +343,20 @@ fn position(raw: i64) -> ApiResult<usize> {
 }
 
 async fn run(state: &AppState, user: Uuid, command: QueueCommand) -> ApiResult<()> {
-    state
+    run_then(state, user, command, |_| ()).await
+}
+
+/// Runs the command and answers `answer` of the queue it left.
+async fn run_then<R>(
+    state: &AppState,
+    user: Uuid,
+    command: QueueCommand,
+    answer: impl FnOnce(&Queue) -> R,
+) -> ApiResult<R> {
+    Ok(state
         .queue
-        .execute(&user.to_string(), command, user)
-        .await?;
-    Ok(())
+        .execute_then(&user.to_string(), command, user, answer)
+        .await?)
 }
 
 async fn info(state: &AppState, user: Uuid) -> ApiResult<QueueInfo> {
@@ -354,8 +374,8 @@ async fn info(state: &AppState, user: Uuid) -> ApiResult<QueueInfo> {
     })
 }
 
-/// The current entry after a command that made one current.
-async fn now_playing(state: &AppState, user: Uuid) -> ApiResult<(QueueEntryView, bool)> {
+/// The entry playing now, as the read model has it.
+async fn now_playing(state: &AppState, user: Uuid) -> ApiResult<QueueEntryView> {
     let view = views::queue(&state.pool, user)
         .await?
         .ok_or_else(|| ApiError::not_found("nothing is playing"))?;
@@ -365,16 +385,25 @@ async fn now_playing(state: &AppState, user: Uuid) -> ApiResult<(QueueEntryView,
     let entry = views::queue_entry_at(&state.pool, user, current)
         .await?
         .ok_or_else(|| ApiError::not_found("nothing is playing"))?;
-    Ok((entry, view.is_radio))
+    Ok(entry)
 }
 
-async fn moved(state: &AppState, user: Uuid) -> ApiResult<MovedResponse> {
-    let (entry, is_radio_mode) = now_playing(state, user).await?;
+/// What plays after a command that made an entry current, from the queue it left.
+fn moved(queue: &Queue) -> ApiResult<MovedResponse> {
+    let (position, entry) = playing(queue)?;
     Ok(MovedResponse::Ok(Json(Moved {
-        position: entry.position,
-        current_track: entry.into(),
-        is_radio_mode,
+        position,
+        current_track: NowPlaying::from(&*entry.track),
+        is_radio_mode: queue.is_radio(),
     })))
+}
+
+fn playing(queue: &Queue) -> ApiResult<(i32, &domain::queue::QueueEntry)> {
+    let position = queue
+        .current()
+        .ok_or_else(|| ApiError::not_found("nothing is playing"))?;
+    let entry = &queue.entries()[position];
+    Ok((position as i32, entry))
 }
 
 /// Replaces the caller's queue (playing a playlist, or radio from a track) and answers
@@ -389,26 +418,21 @@ pub async fn play_tracks(
     message: &str,
 ) -> ApiResult<PlayStartedResponse> {
     let shuffle_seed = shuffle.then(rand::random::<u64>);
-    run(
-        state,
-        user,
-        QueueCommand::Play {
-            tracks,
-            start,
-            shuffle_seed,
-            source,
-        },
-    )
-    .await?;
-    let (entry, _) = now_playing(state, user).await?;
-    let queue_length = views::queue(&state.pool, user)
-        .await?
-        .map_or(0, |v| v.track_count);
-    Ok(PlayStartedResponse::Ok(Json(PlayStarted {
-        message: message.to_owned(),
-        current_track: entry.into(),
-        queue_length,
-    })))
+    let command = QueueCommand::Play {
+        tracks,
+        start,
+        shuffle_seed,
+        source,
+    };
+    run_then(state, user, command, |queue| {
+        let (_, entry) = playing(queue)?;
+        Ok(PlayStartedResponse::Ok(Json(PlayStarted {
+            message: message.to_owned(),
+            current_track: NowPlaying::from(&*entry.track),
+            queue_length: queue.entries().len() as i32,
+        })))
+    })
+    .await?
 }
 
 #[OpenApi(tag = "ApiTags::Queue")]
@@ -495,12 +519,15 @@ impl QueueApi {
             track_title: track.title.clone(),
         };
         let entry_id = Uuid::now_v7();
-        run(state, user, QueueCommand::Enqueue { entry_id, track }).await?;
-        let position = views::entry_position(&state.pool, user, entry_id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::conflict("the queue changed before the track could be shown; reload it")
-            })?;
+        let position = run_then(
+            state,
+            user,
+            QueueCommand::Enqueue { entry_id, track },
+            |q| q.entries().iter().position(|e| e.entry_id == entry_id),
+        )
+        .await?
+        .expect("an enqueued entry is in the queue it was enqueued in")
+            as i32;
         Ok(EnqueueResponse::Ok(Json(Enqueued {
             message: "Track added to queue".into(),
             position,
@@ -521,20 +548,23 @@ impl QueueApi {
         auth: BearerAuth,
     ) -> ApiResult<MovedResponse> {
         let user = auth.user().id;
-        let view = views::queue(&state.pool, user).await?;
-        let at_end = view
-            .as_ref()
-            .is_none_or(|v| v.current_position.map_or(0, |c| c + 1) >= v.track_count);
-        let radio = if at_end {
-            let seed = view
-                .and_then(|v| v.current_track_id)
-                .and_then(|t| CatalogId::new(t as u64).ok());
-            radio::radio_tracks(state, user, seed).await?
-        } else {
-            Vec::new()
-        };
-        run(state, user, QueueCommand::Next { radio }).await?;
-        moved(state, user).await
+        let next = |radio| QueueCommand::Next { radio };
+        let played = state
+            .queue
+            .execute_then(&user.to_string(), next(Vec::new()), user, moved)
+            .await;
+        match played {
+            Err(CommandError::Domain(QueueError::Empty)) => {
+                // At the end: radio tracks are looked up only now, as a retry.
+                let seed = views::queue(&state.pool, user)
+                    .await?
+                    .and_then(|v| v.current_track_id)
+                    .and_then(|t| CatalogId::new(t as u64).ok());
+                let radio = radio::radio_tracks(state, user, seed).await?;
+                run_then(state, user, next(radio), moved).await?
+            }
+            answered => answered?,
+        }
     }
 
     /// Play the previous track (staying on the first at the start).
@@ -548,8 +578,7 @@ impl QueueApi {
         Data(state): Data<&AppState>,
         auth: BearerAuth,
     ) -> ApiResult<MovedResponse> {
-        run(state, auth.user().id, QueueCommand::Previous).await?;
-        moved(state, auth.user().id).await
+        run_then(state, auth.user().id, QueueCommand::Previous, moved).await?
     }
 
     /// Remove every track from the queue.
@@ -580,7 +609,7 @@ impl QueueApi {
         Data(state): Data<&AppState>,
         auth: BearerAuth,
     ) -> ApiResult<CurrentResponse> {
-        let (entry, _) = now_playing(state, auth.user().id).await?;
+        let entry = now_playing(state, auth.user().id).await?;
         Ok(CurrentResponse::Ok(Json(queue_track(entry))))
     }
 
@@ -597,8 +626,13 @@ impl QueueApi {
         body: Json<PositionRequest>,
     ) -> ApiResult<MovedResponse> {
         let position = position(body.position)?;
-        run(state, auth.user().id, QueueCommand::JumpTo { position }).await?;
-        moved(state, auth.user().id).await
+        run_then(
+            state,
+            auth.user().id,
+            QueueCommand::JumpTo { position },
+            moved,
+        )
+        .await?
     }
 
     /// Shuffle the tracks after the current one.
@@ -612,18 +646,11 @@ impl QueueApi {
         Data(state): Data<&AppState>,
         auth: BearerAuth,
     ) -> ApiResult<ShuffleResponse> {
-        let user = auth.user().id;
-        run(
-            state,
-            user,
-            QueueCommand::Shuffle {
-                seed: rand::random(),
-            },
-        )
-        .await?;
-        let track_count = views::queue(&state.pool, user)
-            .await?
-            .map_or(0, |v| v.track_count);
+        let command = QueueCommand::Shuffle {
+            seed: rand::random(),
+        };
+        let track_count =
+            run_then(state, auth.user().id, command, |q| q.entries().len()).await? as i32;
         Ok(ShuffleResponse::Ok(Json(Shuffled {
             message: "Queue shuffled".into(),
             track_count,
@@ -653,8 +680,7 @@ impl QueueApi {
             entry_id: Uuid::now_v7(),
             track: track.clone(),
         };
-        run(state, user, command).await?;
-        let (entry, _) = now_playing(state, user).await?;
+        let position = run_then(state, user, command, |q| playing(q).map(|(p, _)| p)).await??;
         Ok(StreamResponse::Ok(Json(Streaming {
             stream_url: format!("/api/catalogue/stream/{}/", track.track_id),
             track_info: StreamTrackInfo {
@@ -664,7 +690,7 @@ impl QueueApi {
                 duration: track.duration as i32,
             },
             in_queue,
-            position: entry.position,
+            position,
         })))
     }
 

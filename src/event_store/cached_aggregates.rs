@@ -8,6 +8,9 @@
 //! events' primary key and nothing is committed; the command bus decides it again on a
 //! fresh load. It does the same when a command decided on a cached state failed or wrote
 //! nothing, since on the newer state it might not have.
+//!
+//! A command takes its aggregate out of the cache and puts back the state it leaves, so
+//! the aggregate is never copied; one that fails puts nothing back.
 
 use std::sync::Arc;
 
@@ -112,16 +115,17 @@ impl<A: Cacheable> CachedAggregates<A> {
         }
     }
 
-    /// Takes the aggregate out: the command that takes it puts back the state it leaves,
-    /// and a command that fails leaves nothing, so the next one loads afresh.
     pub fn take(&self, aggregate_id: &str) -> Option<SnapshotContext<A>> {
         self.entries.remove(aggregate_id).map(Arc::unwrap_or_clone)
     }
 
-    pub fn keep(&self, mut context: SnapshotContext<A>) {
+    /// Keeps the aggregate for the next command; answers it as kept.
+    pub fn keep(&self, mut context: SnapshotContext<A>) -> Arc<SnapshotContext<A>> {
         context.aggregate.share_tracks(&self.tracks);
-        self.entries
-            .insert(context.aggregate_id.clone(), Arc::new(context));
+        context.cached = false;
+        let kept = Arc::new(context);
+        self.entries.insert(kept.aggregate_id.clone(), kept.clone());
+        kept
     }
 }
 
@@ -161,6 +165,7 @@ mod tests {
             current_sequence: 1,
             current_snapshot: None,
             replayed: 1,
+            cached: false,
         }
     }
 

@@ -203,14 +203,3 @@ pub async fn favorites(
     tx.commit().await?;
     Ok((rows, total))
 }
-
-/// How many of these entries the playlist holds.
-pub async fn entries_present(pool: &PgPool, playlist: Uuid, entries: &[Uuid]) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "select count(*) from playlist_tracks where playlist_id = $1 and entry_id = any($2)",
-    )
-    .bind(playlist)
-    .bind(entries)
-    .fetch_one(pool)
-    .await
-}

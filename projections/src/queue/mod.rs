@@ -5,6 +5,6 @@ mod views;
 
 pub use projector::{ListeningHistoryProjection, QueueProjection};
 pub use views::{
-    HistoryItem, QueueEntryView, QueueView, entry_position, history, queue, queue_entries,
-    queue_entries_versioned, queue_entry_at, recently_played,
+    HistoryItem, QueueEntryView, QueueView, history, queue, queue_entries, queue_entries_versioned,
+    queue_entry_at, recently_played,
 };

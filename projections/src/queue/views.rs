@@ -161,15 +161,3 @@ pub async fn recently_played(
     .fetch_all(pool)
     .await
 }
-
-pub async fn entry_position(
-    pool: &PgPool,
-    user: Uuid,
-    entry_id: Uuid,
-) -> sqlx::Result<Option<i32>> {
-    sqlx::query_scalar("select position from queue_entries where user_id = $1 and entry_id = $2")
-        .bind(user)
-        .bind(entry_id)
-        .fetch_optional(pool)
-        .await
-}
