@@ -1,5 +1,7 @@
 //! What PlayPod remembers of a catalog track when it is added somewhere.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::CatalogId;
@@ -17,4 +19,16 @@ pub struct TrackSnapshot {
     pub album_cover: String,
     /// Seconds.
     pub duration: u32,
+}
+
+/// Where an aggregate holds a track: `shared` offers a copy held elsewhere, taken only when
+/// equal, so that aggregates in memory can hold one copy of each track.
+pub(crate) fn share(
+    track: &mut Arc<TrackSnapshot>,
+    shared: &mut impl FnMut(&Arc<TrackSnapshot>) -> Arc<TrackSnapshot>,
+) {
+    let copy = shared(track);
+    if copy == *track {
+        *track = copy;
+    }
 }

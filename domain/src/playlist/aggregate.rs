@@ -9,7 +9,7 @@ use super::{
     events::PlaylistEvent,
     values::EntryId,
 };
-use crate::{CatalogId, PlaylistId, TrackSnapshot, UserId};
+use crate::{CatalogId, PlaylistId, TrackSnapshot, UserId, track};
 
 /// The most tracks a playlist holds; keeps every command's cost bounded.
 pub const MAX_TRACKS: usize = 10_000;
@@ -68,10 +68,7 @@ impl Playlist {
         mut shared: impl FnMut(&Arc<TrackSnapshot>) -> Arc<TrackSnapshot>,
     ) {
         for entry in &mut self.tracks {
-            let copy = shared(&entry.track);
-            if copy == entry.track {
-                entry.track = copy;
-            }
+            track::share(&mut entry.track, &mut shared);
         }
     }
 

@@ -10,7 +10,7 @@ use super::{
     events::QueueEvent,
     shuffle::shuffle,
 };
-use crate::TrackSnapshot;
+use crate::{TrackSnapshot, track};
 
 /// The most entries a queue holds; keeps every queue command's cost bounded.
 pub const MAX_ENTRIES: usize = 1000;
@@ -62,10 +62,7 @@ impl Queue {
         mut shared: impl FnMut(&Arc<TrackSnapshot>) -> Arc<TrackSnapshot>,
     ) {
         for entry in &mut self.entries {
-            let copy = shared(&entry.track);
-            if copy == entry.track {
-                entry.track = copy;
-            }
+            track::share(&mut entry.track, &mut shared);
         }
     }
 
