@@ -96,3 +96,17 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
         .copied()
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_sorted_times() {
+        let times: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&times, 0.5), Duration::from_millis(51));
+        assert_eq!(percentile(&times, 0.99), Duration::from_millis(99));
+        assert_eq!(percentile(&times, 1.0), Duration::from_millis(100));
+        assert_eq!(percentile(&[], 0.99), Duration::ZERO);
+    }
+}
