@@ -110,16 +110,6 @@ impl From<&TrackSnapshot> for NowPlaying {
     }
 }
 
-impl From<QueueEntryView> for NowPlaying {
-    fn from(entry: QueueEntryView) -> Self {
-        Self {
-            track_id: entry.track_id.to_string(),
-            track_title: entry.title,
-            artist_name: entry.artist_name,
-        }
-    }
-}
-
 #[derive(Object)]
 struct Moved {
     current_track: NowPlaying,
@@ -526,7 +516,7 @@ impl QueueApi {
             |q| q.entries().iter().position(|e| e.entry_id == entry_id),
         )
         .await?
-        .expect("an enqueued entry is in the queue it was enqueued in")
+        .ok_or_else(|| ApiError::internal("the enqueued entry is not in the queue"))?
             as i32;
         Ok(EnqueueResponse::Ok(Json(Enqueued {
             message: "Track added to queue".into(),
