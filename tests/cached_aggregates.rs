@@ -47,12 +47,18 @@ async fn playlist_tracks(app: &TestApp, user: &User, playlist: &str) -> Vec<Stri
 
 const ENQUEUE: &str = "/api/playlists/queue/enqueue/";
 
-#[tokio::test]
-async fn a_write_on_a_state_another_instance_moved_past_is_decided_again() {
+/// Two instances on one database, a user and `n` catalog tracks.
+async fn two_instances(n: usize) -> (TestApp, TestApp, User, Vec<String>) {
     let app = spawn_app().await;
     let other = app.second_instance().await;
     let alice = app.user("alice").await;
-    let tracks = app.track_ids(&alice.access, 3).await;
+    let tracks = app.track_ids(&alice.access, n).await;
+    (app, other, alice, tracks)
+}
+
+#[tokio::test]
+async fn a_write_on_a_state_another_instance_moved_past_is_decided_again() {
+    let (app, other, alice, tracks) = two_instances(3).await;
 
     for (instance, track) in [(&app, &tracks[0]), (&other, &tracks[1]), (&app, &tracks[2])] {
         let status = status_of(instance, &alice, ENQUEUE, json!({"track_id": track})).await;
@@ -71,10 +77,8 @@ async fn a_write_on_a_state_another_instance_moved_past_is_decided_again() {
 
 #[tokio::test]
 async fn a_refusal_on_a_state_another_instance_moved_past_is_decided_again() {
-    let app = spawn_app().await;
-    let other = app.second_instance().await;
-    let alice = app.user("alice").await;
-    let track = app.track_ids(&alice.access, 1).await.remove(0);
+    let (app, other, alice, mut tracks) = two_instances(1).await;
+    let track = tracks.remove(0);
     let playlist = app.playlist(&alice.access, "Mix", false).await;
     let add = format!("/api/playlists/playlists/{playlist}/add_track/");
 
@@ -107,10 +111,8 @@ async fn a_refusal_on_a_state_another_instance_moved_past_is_decided_again() {
 
 #[tokio::test]
 async fn a_no_op_on_a_state_another_instance_moved_past_is_decided_again() {
-    let app = spawn_app().await;
-    let other = app.second_instance().await;
-    let alice = app.user("alice").await;
-    let track = app.track_ids(&alice.access, 1).await.remove(0);
+    let (app, other, alice, mut tracks) = two_instances(1).await;
+    let track = tracks.remove(0);
     let clear = "/api/playlists/queue/clear/";
 
     // Clearing an empty queue writes nothing; the empty queue is kept.
