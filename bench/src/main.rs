@@ -7,6 +7,7 @@ mod cases;
 mod catalog;
 mod cold_pass;
 mod copy;
+mod cost;
 mod pgbench;
 mod report;
 mod seed;
@@ -205,7 +206,9 @@ async fn run(args: RunArgs) -> Result<()> {
             Some(pass)
         };
         let sampler = server.sample_rss();
+        let meter = cost::Meter::start(&pool).await?;
         let outcome = wrk::run(&args.work_dir, case.name, &load, &server.base_url).await?;
+        let cost = meter.stop(&pool, outcome.requests).await?;
         let max_rss_kb = sampler.stop();
         say(&format!(
             "{}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, failed {}, max RSS {} kB",
@@ -226,6 +229,7 @@ async fn run(args: RunArgs) -> Result<()> {
             case,
             cold,
             outcome,
+            cost,
             max_rss_kb,
         });
     }
@@ -242,7 +246,7 @@ async fn run(args: RunArgs) -> Result<()> {
     server.stop().await?;
 
     say("baselines: pgbench");
-    let baselines = pgbench::run(&data.server_url, &load, &args.work_dir).await?;
+    let baselines = pgbench::run(&data.server_url, &load, &args.work_dir, &pool).await?;
 
     let results = Results {
         command: std::iter::once("scripts/bench".to_owned())

@@ -3,7 +3,13 @@
 
 use std::path::Path;
 
-use crate::{seed, wrk::Load};
+use sqlx::PgPool;
+
+use crate::{
+    cost::{Cost, Meter},
+    seed,
+    wrk::Load,
+};
 
 pub const DATABASE: &str = "playpod_bench_pgbench";
 
@@ -11,6 +17,8 @@ pub const DATABASE: &str = "playpod_bench_pgbench";
 pub struct Outcome {
     pub tps: f64,
     pub latency_ms: f64,
+    pub transactions: u64,
+    pub cost: Option<Cost>,
 }
 
 pub struct Baselines {
@@ -18,7 +26,13 @@ pub struct Baselines {
     pub insert: Outcome,
 }
 
-pub async fn run(server_url: &str, load: &Load, dir: &Path) -> crate::Result<Baselines> {
+/// `metered` reads the WAL position for the cost per transaction; any database will do.
+pub async fn run(
+    server_url: &str,
+    load: &Load,
+    dir: &Path,
+    metered: &PgPool,
+) -> crate::Result<Baselines> {
     seed::recreate_database(server_url, DATABASE).await?;
     let url = format!("{server_url}/{DATABASE}");
     pgbench(&["-i", "-q", "-s", "10", &url]).await?;
@@ -37,10 +51,21 @@ pub async fn run(server_url: &str, load: &Load, dir: &Path) -> crate::Result<Bas
     )?;
     let (clients, seconds) = (load.connections.to_string(), load.seconds.to_string());
     let common = ["-n", "-c", &clients, "-j", "2", "-T", &seconds];
-    let select = parse(&pgbench(&[&common[..], &["-S", &url]].concat()).await?)?;
+    let select = measured(metered, &[&common[..], &["-S", &url]].concat()).await?;
     let insert_path = insert.to_string_lossy();
-    let insert = parse(&pgbench(&[&common[..], &["-f", &insert_path, &url]].concat()).await?)?;
+    let insert = measured(
+        metered,
+        &[&common[..], &["-f", &insert_path, &url]].concat(),
+    )
+    .await?;
     Ok(Baselines { select, insert })
+}
+
+async fn measured(metered: &PgPool, args: &[&str]) -> crate::Result<Outcome> {
+    let meter = Meter::start(metered).await?;
+    let mut outcome = parse(&pgbench(args).await?)?;
+    outcome.cost = Some(meter.stop(metered, outcome.transactions).await?);
+    Ok(outcome)
 }
 
 async fn pgbench(args: &[&str]) -> crate::Result<String> {
@@ -58,7 +83,8 @@ async fn pgbench(args: &[&str]) -> crate::Result<String> {
     Ok(stdout)
 }
 
-/// Reads `tps = 12345.6 (without initial connection time)` and `latency average = 1.2 ms`.
+/// Reads `number of transactions actually processed: 123456`, `tps = 12345.6 (without
+/// initial connection time)` and `latency average = 1.2 ms`.
 fn parse(report: &str) -> crate::Result<Outcome> {
     let number = |prefix: &str| {
         report
@@ -71,5 +97,30 @@ fn parse(report: &str) -> crate::Result<Outcome> {
     Ok(Outcome {
         tps: number("tps = ")?,
         latency_ms: number("latency average = ")?,
+        transactions: number("number of transactions actually processed: ")? as u64,
+        cost: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn reads_rate_latency_and_count_from_a_report() {
+        let report = "transaction type: <builtin: select only>\n\
+                      number of transactions actually processed: 281706\n\
+                      number of failed transactions: 0 (0.000%)\n\
+                      latency average = 3.405 ms\n\
+                      tps = 18782.4 (without initial connection time)\n";
+        let outcome = parse(report).unwrap();
+        assert_eq!(outcome.transactions, 281_706);
+        assert_eq!(outcome.tps, 18782.4);
+        assert_eq!(outcome.latency_ms, 3.405);
+    }
+
+    #[test]
+    fn a_report_without_a_rate_is_an_error() {
+        assert!(parse("number of transactions actually processed: 1\n").is_err());
+    }
 }

@@ -6,6 +6,7 @@ use crate::{
     aggregate_cost,
     cases::{Case, Kind},
     cold_pass::ColdPass,
+    cost::Cost,
     pgbench::Baselines,
     seed::{Seeded, Size},
     wrk::{self, Load},
@@ -39,6 +40,7 @@ pub struct CaseResult<'a> {
     /// Each load user's first command of a write case, before `outcome`.
     pub cold: Option<ColdPass>,
     pub outcome: wrk::Outcome,
+    pub cost: Cost,
     pub max_rss_kb: u64,
 }
 
@@ -313,7 +315,39 @@ fn render(r: &Results) -> crate::Result<String> {
         }
     )?;
 
-    writeln!(out, "## Baselines (same machine, same run)\n")?;
+    writeln!(out, "### What a request costs\n")?;
+    writeln!(
+        out,
+        "CPU time per request (per transaction for pgbench) of each process, from /proc \
+         before and after the measured run, and the WAL PostgreSQL wrote meanwhile. The \
+         processes share {} cores, so the CPU columns' sum bounds the rate.\n",
+        r.machine.cores
+    )?;
+    writeln!(
+        out,
+        "| case | PlayPod µs | PostgreSQL µs | load generator µs | WAL bytes |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|")?;
+    let baseline_costs = [
+        ("pgbench -S", &r.baselines.select),
+        ("pgbench insert", &r.baselines.insert),
+    ];
+    let costs = r.cases.iter().map(|c| (c.case.name, Some(&c.cost))).chain(
+        baseline_costs
+            .iter()
+            .map(|(name, o)| (*name, o.cost.as_ref())),
+    );
+    for (name, cost) in costs {
+        if let Some(c) = cost {
+            writeln!(
+                out,
+                "| {name} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                c.playpod_us, c.postgres_us, c.load_generator_us, c.wal_bytes
+            )?;
+        }
+    }
+
+    writeln!(out, "\n## Baselines (same machine, same run)\n")?;
     writeln!(out, "| baseline | tps | average latency ms |")?;
     writeln!(out, "|---|---:|---:|")?;
     writeln!(
