@@ -59,6 +59,12 @@ where
         }
     }
 
+    /// `look` at the aggregate as the last command here left it, if it is still kept; see
+    /// `SnapshotEventStore::peek`.
+    pub fn peek<R>(&self, aggregate_id: &str, look: impl FnOnce(&A) -> R) -> Option<R> {
+        self.store.peek(aggregate_id, look)
+    }
+
     /// Runs the command as `actor`; see `execute_then`.
     pub async fn execute(
         &self,

@@ -142,11 +142,22 @@ fn decode<A: Aggregate>(
     Ok((event.sequence, payload))
 }
 
-/// The events of one command, and the snapshot if one is due, in one statement (one round
-/// trip, atomic without BEGIN/COMMIT). A writer that got there first makes the first event
-/// collide on the events' primary key, so nothing of this command is written. Returns where
-/// the last event landed in the global order.
+/// The events of one command, in one statement (one round trip, atomic without
+/// BEGIN/COMMIT). A writer that got there first makes the first event collide on the
+/// events' primary key, so nothing of this command is written. Returns where each event
+/// landed in the global order.
 const APPEND: &str = "
+    insert into events
+        (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+    select $1, $2, e.*
+      from unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) as e
+    returning tx_id::text::bigint as tx_id, position";
+
+/// `APPEND` and the snapshot, in one statement. Only when a snapshot is due: the statement
+/// with the snapshot's parts cost PostgreSQL about a fifth more than `APPEND` alone (seen
+/// with pgbench, one event per command, 64 clients), though they do nothing for the 49
+/// commands in 50 that take no snapshot. Returns where the last event landed.
+const APPEND_WITH_SNAPSHOT: &str = "
     with written as (
         insert into events
             (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
@@ -155,13 +166,12 @@ const APPEND: &str = "
         returning tx_id, position),
     first_snapshot as (
         insert into snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-        select $1, $2, $8, 1, $10
-         where $10::jsonb is not null and $9::bigint is null),
+        select $1, $2, $8, 1, $10::jsonb
+         where $9::bigint is null),
     next_snapshot as (
         update snapshots
-           set last_sequence = $8, current_snapshot = $9 + 1, payload = $10
-         where aggregate_type = $1 and aggregate_id = $2 and current_snapshot = $9
-           and $10::jsonb is not null)
+           set last_sequence = $8, current_snapshot = $9 + 1, payload = $10::jsonb
+         where aggregate_type = $1 and aggregate_id = $2 and current_snapshot = $9)
     select max(tx_id)::text::bigint as tx_id, max(position) as position from written";
 
 impl<A: Cacheable> SnapshotEventStore<A> {
@@ -203,6 +213,12 @@ impl<A: Cacheable> SnapshotEventStore<A> {
         .fetch_one(&self.pool)
         .await?;
         Ok(!newer)
+    }
+
+    /// `look` at the aggregate as the previous command here left it, if it is kept. Another
+    /// instance may have written since: good for what no later event can change.
+    pub fn peek<R>(&self, aggregate_id: &str, look: impl FnOnce(&A) -> R) -> Option<R> {
+        self.cache.peek(aggregate_id, look)
     }
 
     /// Keeps the aggregate, unchanged since it was loaded or committed, for the next
@@ -281,21 +297,64 @@ impl<A: Cacheable> SnapshotEventStore<A> {
         metadata: &HashMap<String, String>,
         snapshot_due: bool,
     ) -> sqlx::Result<Checkpoint> {
-        let first = context.current_sequence as i64 + 1;
-        let sequences: Vec<i64> = (first..).take(events.len()).collect();
-        sqlx::query_as(APPEND)
-            .bind(A::TYPE)
-            .bind(&context.aggregate_id)
-            .bind(&sequences)
-            .bind(events.iter().map(|e| e.event_type()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.event_version()).collect::<Vec<_>>())
-            .bind(events.iter().map(Json).collect::<Vec<_>>())
-            .bind(vec![Json(metadata); events.len()])
-            .bind(sequences.last())
+        let columns = EventColumns::new(context, events, metadata);
+        if !snapshot_due {
+            let written: Vec<Checkpoint> = columns
+                .bind(sqlx::query_as(APPEND))
+                .fetch_all(&self.pool)
+                .await?;
+            return written.into_iter().max().ok_or(sqlx::Error::RowNotFound);
+        }
+        columns
+            .bind(sqlx::query_as(APPEND_WITH_SNAPSHOT))
+            .bind(columns.sequences.last())
             .bind(context.current_snapshot.map(|n| n as i64))
-            .bind(snapshot_due.then_some(Json(&context.aggregate)))
+            .bind(Json(&context.aggregate))
             .fetch_one(&self.pool)
             .await
+    }
+}
+
+type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
+
+/// A command's events as the parameters `$1` to `$7` of `APPEND` and `APPEND_WITH_SNAPSHOT`.
+struct EventColumns<'a, E> {
+    aggregate_type: &'static str,
+    aggregate_id: &'a str,
+    sequences: Vec<i64>,
+    types: Vec<String>,
+    versions: Vec<String>,
+    payloads: Vec<Json<&'a E>>,
+    metadata: Vec<Json<&'a HashMap<String, String>>>,
+}
+
+impl<'a, E: DomainEvent> EventColumns<'a, E> {
+    fn new<A: Aggregate<Event = E>>(
+        context: &'a SnapshotContext<A>,
+        events: &'a [E],
+        metadata: &'a HashMap<String, String>,
+    ) -> Self {
+        let first = context.current_sequence as i64 + 1;
+        Self {
+            aggregate_type: A::TYPE,
+            aggregate_id: &context.aggregate_id,
+            sequences: (first..).take(events.len()).collect(),
+            types: events.iter().map(|e| e.event_type()).collect(),
+            versions: events.iter().map(|e| e.event_version()).collect(),
+            payloads: events.iter().map(Json).collect(),
+            metadata: vec![Json(metadata); events.len()],
+        }
+    }
+
+    fn bind<'q, O>(&'q self, query: PgQueryAs<'q, O>) -> PgQueryAs<'q, O> {
+        query
+            .bind(self.aggregate_type)
+            .bind(self.aggregate_id)
+            .bind(&self.sequences)
+            .bind(&self.types)
+            .bind(&self.versions)
+            .bind(&self.payloads)
+            .bind(&self.metadata)
     }
 }
 

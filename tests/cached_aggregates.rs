@@ -125,3 +125,36 @@ async fn a_no_op_on_a_state_another_instance_moved_past_is_decided_again() {
     assert!(queued_tracks(&app, &alice).await.is_empty());
     assert!(queued_tracks(&other, &alice).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_kept_playlist_another_instance_deleted_takes_no_track() {
+    let (app, other, alice, tracks) = two_instances(2).await;
+    let playlist = app.playlist(&alice.access, "Mix", false).await;
+    let add = format!("/api/playlists/playlists/{playlist}/add_track/");
+    assert_eq!(
+        status_of(&app, &alice, &add, json!({"track_id": tracks[0]})).await,
+        201
+    );
+
+    let deleted = other
+        .delete(
+            &format!("/api/playlists/playlists/{playlist}/"),
+            Some(&alice.access),
+        )
+        .await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    // This instance still keeps the playlist as alice's own, live one.
+    assert_eq!(
+        status_of(&app, &alice, &add, json!({"track_id": tracks[1]})).await,
+        404
+    );
+    let added: i64 = sqlx::query_scalar(
+        "select count(*) from events
+          where aggregate_type = 'Playlist' and aggregate_id = $1 and event_type = 'TrackAdded'",
+    )
+    .bind(&playlist)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(added, 1);
+}

@@ -167,13 +167,24 @@ async fn visible(state: &AppState, id: PlaylistId, viewer: Uuid) -> ApiResult<Pl
 }
 
 /// Checks, before work such as catalog look-ups or storing an upload, what the command
-/// would check again: the caller owns the playlist.
-async fn owned(state: &AppState, id: PlaylistId, viewer: Uuid) -> ApiResult<PlaylistRow> {
+/// would check again: the caller owns the playlist. A playlist the last command here left
+/// answers for its owner without a query, as no event gives a playlist another owner (one
+/// deleted by another instance since is refused by the command); to anyone else, the read
+/// model tells whether the playlist is theirs to see (403) or not (404).
+async fn owned(state: &AppState, id: PlaylistId, viewer: Uuid) -> ApiResult<()> {
+    let owner = UserId::from_uuid(viewer);
+    if state
+        .playlists
+        .peek(&id.to_string(), |p| p.is_owned_by(owner))
+        == Some(true)
+    {
+        return Ok(());
+    }
     let row = visible(state, id, viewer).await?;
     if row.owner_id != viewer {
         return Err(ApiError::forbidden(PlaylistError::NotOwner.to_string()));
     }
-    Ok(row)
+    Ok(())
 }
 
 /// The playlist with its tracks, as the read model has it now.

@@ -60,7 +60,7 @@ impl Cacheable for Library {
 
 /// One copy of each track that cached aggregates hold, by track id. A track whose metadata
 /// changed in the catalog since replaces the older copy here; aggregates that hold the
-/// older copy keep it until their next command.
+/// older copy keep it (what an aggregate holds comes from its events, whatever the copy).
 #[derive(Clone)]
 pub struct SharedTracks {
     copies: moka::sync::Cache<CatalogId, Arc<TrackSnapshot>>,
@@ -117,6 +117,13 @@ impl<A: Cacheable> CachedAggregates<A> {
 
     pub fn take(&self, aggregate_id: &str) -> Option<SnapshotContext<A>> {
         self.entries.remove(aggregate_id).map(Arc::unwrap_or_clone)
+    }
+
+    /// `look` at the kept aggregate, leaving it kept.
+    pub fn peek<R>(&self, aggregate_id: &str, look: impl FnOnce(&A) -> R) -> Option<R> {
+        self.entries
+            .get(aggregate_id)
+            .map(|context| look(&context.aggregate))
     }
 
     /// Keeps the aggregate for the next command; answers it as kept.

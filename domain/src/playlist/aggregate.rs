@@ -61,6 +61,11 @@ impl Playlist {
         self.deleted
     }
 
+    /// Whether `actor` may change the playlist.
+    pub fn is_owned_by(&self, actor: UserId) -> bool {
+        self.authorize(actor).is_ok()
+    }
+
     /// Swaps each track for the copy `shared` returns when that copy is equal, so that many
     /// playlists held in memory hold one copy of each track.
     pub fn share_tracks(

@@ -182,6 +182,17 @@ fn a_deleted_playlist_is_gone_even_for_its_owner() {
 }
 
 #[test]
+fn only_the_owner_of_a_live_playlist_owns_it() {
+    let mut playlist = Playlist::default();
+    assert!(!playlist.is_owned_by(owner()), "not created yet");
+    playlist.apply(created(true));
+    assert!(playlist.is_owned_by(owner()));
+    assert!(!playlist.is_owned_by(stranger()));
+    playlist.apply(PlaylistEvent::PlaylistDeleted { by: owner() });
+    assert!(!playlist.is_owned_by(owner()), "deleted");
+}
+
+#[test]
 fn a_stale_expected_version_is_refused_and_the_current_one_accepted() {
     let given = with_tracks(&[1, 2]);
     let mut command = by(owner(), PlaylistAction::AddTrack { entry: entry(3) });
