@@ -154,7 +154,7 @@ const APPEND: &str = "
     returning tx_id::text::bigint as tx_id, position";
 
 /// `APPEND` and the snapshot, in one statement. Only when a snapshot is due: the statement
-/// with the snapshot's parts cost PostgreSQL about a fifth more than `APPEND` alone (seen
+/// with the snapshot's parts cost PostgreSQL about a sixth more than `APPEND` alone (seen
 /// with pgbench, one event per command, 64 clients), though they do nothing for the 49
 /// commands in 50 that take no snapshot. Returns where the last event landed.
 const APPEND_WITH_SNAPSHOT: &str = "
