@@ -142,27 +142,36 @@ fn decode<A: Aggregate>(
     Ok((event.sequence, payload))
 }
 
+/// The insert both appends share; its parameters are `EventColumns`.
+macro_rules! insert_events {
+    () => {
+        "
+    insert into events
+        (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+    select $1, $2, e.*
+      from unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) as e"
+    };
+}
+
 /// The events of one command, in one statement (one round trip, atomic without
 /// BEGIN/COMMIT). A writer that got there first makes the first event collide on the
 /// events' primary key, so nothing of this command is written. Returns where each event
 /// landed in the global order.
-const APPEND: &str = "
-    insert into events
-        (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-    select $1, $2, e.*
-      from unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) as e
-    returning tx_id::text::bigint as tx_id, position";
+const APPEND: &str = concat!(
+    insert_events!(),
+    "
+    returning tx_id::text::bigint as tx_id, position"
+);
 
 /// `APPEND` and the snapshot, in one statement. Only when a snapshot is due: the statement
 /// with the snapshot's parts cost PostgreSQL about a sixth more than `APPEND` alone (seen
 /// with pgbench, one event per command, 64 clients), though they do nothing for the 49
 /// commands in 50 that take no snapshot. Returns where the last event landed.
-const APPEND_WITH_SNAPSHOT: &str = "
-    with written as (
-        insert into events
-            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-        select $1, $2, e.*
-          from unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) as e
+const APPEND_WITH_SNAPSHOT: &str = concat!(
+    "
+    with written as (",
+    insert_events!(),
+    "
         returning tx_id, position),
     first_snapshot as (
         insert into snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
@@ -172,7 +181,8 @@ const APPEND_WITH_SNAPSHOT: &str = "
         update snapshots
            set last_sequence = $8, current_snapshot = $9 + 1, payload = $10::jsonb
          where aggregate_type = $1 and aggregate_id = $2 and current_snapshot = $9)
-    select max(tx_id)::text::bigint as tx_id, max(position) as position from written";
+    select max(tx_id)::text::bigint as tx_id, max(position) as position from written"
+);
 
 impl<A: Cacheable> SnapshotEventStore<A> {
     /// The aggregate as the previous command here left it, or else as stored.

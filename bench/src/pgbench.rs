@@ -17,8 +17,15 @@ pub const DATABASE: &str = "playpod_bench_pgbench";
 pub struct Outcome {
     pub tps: f64,
     pub latency_ms: f64,
-    pub transactions: u64,
-    pub cost: Option<Cost>,
+    pub cost: Cost,
+}
+
+/// What pgbench printed of a run.
+#[derive(Debug)]
+struct Report {
+    tps: f64,
+    latency_ms: f64,
+    transactions: u64,
 }
 
 pub struct Baselines {
@@ -63,9 +70,12 @@ pub async fn run(
 
 async fn measured(metered: &PgPool, args: &[&str]) -> crate::Result<Outcome> {
     let meter = Meter::start(metered).await?;
-    let mut outcome = parse(&pgbench(args).await?)?;
-    outcome.cost = Some(meter.stop(metered, outcome.transactions).await?);
-    Ok(outcome)
+    let report = parse(&pgbench(args).await?)?;
+    Ok(Outcome {
+        tps: report.tps,
+        latency_ms: report.latency_ms,
+        cost: meter.stop(metered, report.transactions).await?,
+    })
 }
 
 async fn pgbench(args: &[&str]) -> crate::Result<String> {
@@ -85,7 +95,7 @@ async fn pgbench(args: &[&str]) -> crate::Result<String> {
 
 /// Reads `number of transactions actually processed: 123456`, `tps = 12345.6 (without
 /// initial connection time)` and `latency average = 1.2 ms`.
-fn parse(report: &str) -> crate::Result<Outcome> {
+fn parse(report: &str) -> crate::Result<Report> {
     let number = |prefix: &str| {
         report
             .lines()
@@ -94,11 +104,10 @@ fn parse(report: &str) -> crate::Result<Outcome> {
             .and_then(|n| n.parse::<f64>().ok())
             .ok_or_else(|| format!("no '{prefix}' in pgbench's report: {report}"))
     };
-    Ok(Outcome {
+    Ok(Report {
         tps: number("tps = ")?,
         latency_ms: number("latency average = ")?,
         transactions: number("number of transactions actually processed: ")? as u64,
-        cost: None,
     })
 }
 
@@ -113,10 +122,10 @@ mod tests {
                       number of failed transactions: 0 (0.000%)\n\
                       latency average = 3.405 ms\n\
                       tps = 18782.4 (without initial connection time)\n";
-        let outcome = parse(report).unwrap();
-        assert_eq!(outcome.transactions, 281_706);
-        assert_eq!(outcome.tps, 18782.4);
-        assert_eq!(outcome.latency_ms, 3.405);
+        let report = parse(report).unwrap();
+        assert_eq!(report.transactions, 281_706);
+        assert_eq!(report.tps, 18782.4);
+        assert_eq!(report.latency_ms, 3.405);
     }
 
     #[test]

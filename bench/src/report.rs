@@ -332,19 +332,17 @@ fn render(r: &Results) -> crate::Result<String> {
         ("pgbench -S", &r.baselines.select),
         ("pgbench insert", &r.baselines.insert),
     ];
-    let costs = r.cases.iter().map(|c| (c.case.name, Some(&c.cost))).chain(
-        baseline_costs
-            .iter()
-            .map(|(name, o)| (*name, o.cost.as_ref())),
-    );
-    for (name, cost) in costs {
-        if let Some(c) = cost {
-            writeln!(
-                out,
-                "| {name} | {:.0} | {:.0} | {:.0} | {:.0} |",
-                c.playpod_us, c.postgres_us, c.load_generator_us, c.wal_bytes
-            )?;
-        }
+    let costs = r
+        .cases
+        .iter()
+        .map(|c| (c.case.name, &c.cost))
+        .chain(baseline_costs.iter().map(|(name, o)| (*name, &o.cost)));
+    for (name, c) in costs {
+        writeln!(
+            out,
+            "| {name} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            c.playpod_us, c.postgres_us, c.load_generator_us, c.wal_bytes
+        )?;
     }
 
     writeln!(out, "\n## Baselines (same machine, same run)\n")?;
