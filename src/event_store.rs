@@ -75,7 +75,7 @@ const LOAD_AGGREGATE: &str = "
     select true as is_snapshot, last_sequence as sequence, current_snapshot, payload
       from snapshot
     union all
-    select false, sequence, null, payload from events
+    select false, sequence, null, payload::json from events
      where aggregate_type = $1 and aggregate_id = $2
        and sequence > coalesce((select last_sequence from snapshot), 0)
     order by is_snapshot desc, sequence";
@@ -86,7 +86,7 @@ type LoadedRow = (bool, i64, Option<i64>, Json<Box<RawValue>>);
 
 /// Every event of the aggregate, for when its snapshot cannot be used.
 const LOAD_ALL_EVENTS: &str = "
-    select false, sequence, null::bigint, payload from events
+    select false, sequence, null::bigint, payload::json from events
      where aggregate_type = $1 and aggregate_id = $2
      order by sequence";
 
@@ -175,11 +175,11 @@ const APPEND_WITH_SNAPSHOT: &str = concat!(
         returning tx_id, position),
     first_snapshot as (
         insert into snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-        select $1, $2, $8, 1, $10::jsonb
+        select $1, $2, $8, 1, $10::json
          where $9::bigint is null),
     next_snapshot as (
         update snapshots
-           set last_sequence = $8, current_snapshot = $9 + 1, payload = $10::jsonb
+           set last_sequence = $8, current_snapshot = $9 + 1, payload = $10::json
          where aggregate_type = $1 and aggregate_id = $2 and current_snapshot = $9)
     select max(tx_id)::text::bigint as tx_id, max(position) as position from written"
 );
@@ -319,7 +319,12 @@ impl<A: Cacheable> SnapshotEventStore<A> {
             .bind(sqlx::query_as(APPEND_WITH_SNAPSHOT))
             .bind(columns.sequences.last())
             .bind(context.current_snapshot.map(|n| n as i64))
-            .bind(Json(&context.aggregate))
+            // As text, which PostgreSQL only checks for `json`: bound as `Json` it would be
+            // sent as jsonb and parsed into jsonb first.
+            .bind(
+                serde_json::to_string(&context.aggregate)
+                    .map_err(|e| sqlx::Error::Encode(e.into()))?,
+            )
             .fetch_one(&self.pool)
             .await
     }
