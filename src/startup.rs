@@ -69,7 +69,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
         library,
         projections,
         pool,
-        reads,
+        reads: Arc::new(reads),
         jwt: Arc::new(JwtKeys::new(settings.secret_key.expose().as_bytes())),
         login_limiter: Arc::new(LoginLimiter::default()),
         sessions: Arc::default(),

@@ -13,13 +13,14 @@ use crate::{
     catalog::{Catalog, PreviewSource},
     commands::CommandBus,
     config::Settings,
+    db::ReadPool,
 };
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
-    /// For the reads whose answers `views` keeps (see `db::connect_reads`).
-    pub reads: PgPool,
+    /// For the reads whose answers `views` keeps.
+    pub reads: Arc<ReadPool>,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<LoginLimiter>,

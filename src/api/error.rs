@@ -133,19 +133,7 @@ impl ApiError {
     /// A database error: an outage (no connection, a connection lost mid-query, the server
     /// shutting down) is a 503, anything else a logged 500.
     pub fn database(err: sqlx::Error) -> Self {
-        let outage = match &err {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => true,
-            // SQLSTATE class 08: connection exception; 57P0x: the server is going away.
-            sqlx::Error::Database(db) => db
-                .code()
-                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-            _ => false,
-        };
+        let outage = crate::db::is_connection_lost(&err);
         if outage {
             tracing::warn!(error = %err, "database unavailable");
             return Self::unavailable("the database is unavailable", 2);

@@ -195,7 +195,10 @@ pub(super) async fn detail(
 ) -> ApiResult<PlaylistResponse> {
     let answers = &state.views.playlists;
     let known = answers.known(&id.uuid());
-    let (row, tracks) = queries::playlist_with_tracks(&state.reads, id.uuid(), version_of(&known))
+    let version = version_of(&known);
+    let (row, tracks) = state
+        .reads
+        .read(|conn| Box::pin(queries::playlist_with_tracks(conn, id.uuid(), version)))
         .await?
         .filter(|(row, _)| row.visible_to(viewer))
         .ok_or_else(|| ApiError::not_found("no such playlist"))?;
@@ -281,8 +284,11 @@ impl PlaylistsApi {
         };
         let answers = &state.views.playlist_lists;
         let known = answers.known(&key);
-        let read =
-            queries::list_playlists(&state.reads, viewer, mine, page, version_of(&known)).await?;
+        let version = version_of(&known);
+        let read = state
+            .reads
+            .read(|conn| Box::pin(queries::list_playlists(conn, viewer, mine, page, version)))
+            .await?;
         let answer = answers.answer(key, known, read, |(rows, total)| {
             (total, list_json(rows, &state.views))
         });

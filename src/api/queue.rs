@@ -481,7 +481,11 @@ impl QueueApi {
         let user = auth.user().id;
         let answers = &state.views.queue_tracks;
         let known = answers.known(&user);
-        let read = views::queue_entries_versioned(&state.reads, user, version_of(&known)).await?;
+        let version = version_of(&known);
+        let read = state
+            .reads
+            .read(|conn| Box::pin(views::queue_entries_versioned(conn, user, version)))
+            .await?;
         let answer = answers.answer(user, known, read, |entries| {
             ((), queue_tracks_json(&entries, &state.views))
         });
@@ -786,8 +790,11 @@ impl QueueApi {
         let key = (user, limit.0, offset.0);
         let answers = &state.views.history;
         let known = answers.known(&key);
-        let read =
-            views::history(&state.reads, user, limit.0, offset.0, version_of(&known)).await?;
+        let version = version_of(&known);
+        let read = state
+            .reads
+            .read(|conn| Box::pin(views::history(conn, user, limit.0, offset.0, version)))
+            .await?;
         let answer = answers.answer(key, known, read, |(items, count)| {
             ((), history_json(&items, count, &state.views))
         });

@@ -7,7 +7,7 @@ use projections::{
     Projection, Versioned, known_parameter, page_from_rows, playlists::PlaylistsProjection,
     present_rows,
 };
-use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use sqlx::{FromRow, PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::Page;
@@ -80,7 +80,7 @@ const PLAYLIST_COLUMNS: &str = "id, owner_id, name, description, is_public, cove
 /// there are. Their number is kept rather than counted, by the playlists projection. One
 /// statement, so the version, the total and the page are of one snapshot.
 pub async fn list_playlists(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     viewer: Uuid,
     mine: bool,
     page: Page,
@@ -127,7 +127,7 @@ pub async fn list_playlists(
     .bind(page.offset)
     .bind(known_parameter(known))
     .bind(PlaylistsProjection.name())
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     page_from_rows(&rows, "list_version", "id")
 }
@@ -146,7 +146,7 @@ pub async fn playlist(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PlaylistRo
 /// are versioned by the playlist's version (every change moves it) and left out when that
 /// is `known`: PostgreSQL then gates their scan, as in [`list_playlists`].
 pub async fn playlist_with_tracks(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     id: Uuid,
     known: Option<i64>,
 ) -> sqlx::Result<Option<(PlaylistRow, Versioned<Vec<TrackRow>>)>> {
@@ -162,7 +162,7 @@ pub async fn playlist_with_tracks(
     ))
     .bind(id)
     .bind(known_parameter(known))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let Some(first) = rows.first() else {
         return Ok(None);

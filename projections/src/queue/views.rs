@@ -1,7 +1,7 @@
 //! Queries over the queue and history tables.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Row};
+use sqlx::{PgExecutor, PgPool, Row};
 use uuid::Uuid;
 
 use crate::{Versioned, known_parameter, page_from_rows, present_rows};
@@ -69,7 +69,7 @@ pub async fn queue_entries(pool: &PgPool, user: Uuid) -> sqlx::Result<Vec<QueueE
 /// The queue's entries in order, versioned by the position of the queue's last event (0
 /// for a user who never used the queue); the entries are left out when that is `known`.
 pub async fn queue_entries_versioned(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user: Uuid,
     known: Option<i64>,
 ) -> sqlx::Result<Versioned<Vec<QueueEntryView>>> {
@@ -87,7 +87,7 @@ pub async fn queue_entries_versioned(
     ))
     .bind(user)
     .bind(known_parameter(known))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let version = match rows.first() {
         Some(row) => row.try_get("last_event")?,
@@ -118,7 +118,7 @@ pub async fn queue_entry_at(
 /// history only grows, so that position moves whenever the page or the total may. When it
 /// is `known`, the page and the total are left out.
 pub async fn history(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     user: Uuid,
     limit: i64,
     offset: i64,
@@ -142,7 +142,7 @@ pub async fn history(
     .bind(limit)
     .bind(offset)
     .bind(known_parameter(known))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     page_from_rows(&rows, "latest", "play_id")
 }
