@@ -187,8 +187,8 @@ impl Gains {
                 let (users, albums): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
                 sqlx::query(&format!(
                     "insert into taste_albums as t (user_id, album_id, score)
-                 select * from unnest($1::uuid[], $2::bigint[], $3::float8[])
-                 on conflict (user_id, album_id) do update set score = {score}"
+                     select * from unnest($1::uuid[], $2::bigint[], $3::float8[])
+                     on conflict (user_id, album_id) do update set score = {score}"
                 ))
                 .bind(&users)
                 .bind(&albums)
@@ -275,8 +275,7 @@ impl Gains {
 type ScoreKey = (Uuid, i64);
 
 /// How an upsert adds a key's only gain of the batch (`excluded.score`) to its stored score
-/// (`t`, the table):
-/// one addition, as `add_in_order` would make it, so the same bits.
+/// (in `t`, the table): one addition, as `add_in_order` would make it, so the same bits.
 const ADD_THE_ONE_GAIN: &str = "t.score + excluded.score";
 
 /// The keys of `gains` in the order they first appear: those with one gain, whose upsert
