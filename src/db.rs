@@ -4,7 +4,7 @@ use std::{net::IpAddr, time::Duration};
 
 use sqlx::{
     PgPool,
-    postgres::{PgConnectOptions, PgPoolOptions, PgSslMode},
+    postgres::{PgConnectOptions, PgDatabaseError, PgPoolOptions, PgSeverity, PgSslMode},
 };
 
 mod read_pool;
@@ -42,10 +42,15 @@ pub fn is_connection_lost(err: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => true,
-        // SQLSTATE class 08: connection exception; 57P0x: the server is going away.
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        // SQLSTATE class 08: connection exception; 57P0x: the server is going away; and
+        // whatever ends the session (FATAL), e.g. a standby's conflict with recovery.
+        sqlx::Error::Database(db) => {
+            db.code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0"))
+                || db.try_downcast_ref::<PgDatabaseError>().is_some_and(|pg| {
+                    matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic)
+                })
+        }
         _ => false,
     }
 }

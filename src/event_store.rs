@@ -58,7 +58,8 @@ impl<A: Cacheable> SnapshotEventStore<A> {
         tracks: SharedTracks,
     ) -> Self {
         Self {
-            repo: PostgresEventRepository::new(pool.clone()),
+            repo: PostgresEventRepository::new(pool.clone())
+                .with_tables("events", "aggregate_snapshots"),
             pool,
             snapshot_every: snapshot_every.max(1),
             cache: CachedAggregates::new(cache_bytes, tracks),
@@ -69,9 +70,8 @@ impl<A: Cacheable> SnapshotEventStore<A> {
 /// The latest snapshot (if any) as the first row, then the events after it in order.
 const LOAD_AGGREGATE: &str = "
     with snapshot as (
-        select last_sequence, current_snapshot, payload from snapshots
-         where aggregate_type = $1 and aggregate_id = $2
-         order by last_sequence desc limit 1)
+        select last_sequence, current_snapshot, payload from aggregate_snapshots
+         where aggregate_type = $1 and aggregate_id = $2)
     select true as is_snapshot, last_sequence as sequence, current_snapshot, payload
       from snapshot
     union all
@@ -174,11 +174,11 @@ const APPEND_WITH_SNAPSHOT: &str = concat!(
     "
         returning tx_id, position),
     first_snapshot as (
-        insert into snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+        insert into aggregate_snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
         select $1, $2, $8, 1, $10::json
          where $9::bigint is null),
     next_snapshot as (
-        update snapshots
+        update aggregate_snapshots
            set last_sequence = $8, current_snapshot = $9 + 1, payload = $10::json
          where aggregate_type = $1 and aggregate_id = $2 and current_snapshot = $9)
     select max(tx_id)::text::bigint as tx_id, max(position) as position from written"

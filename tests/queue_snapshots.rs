@@ -7,7 +7,7 @@ mod common;
 use cqrs_es::{Aggregate, EventStore, persist::PersistedEventRepository};
 use domain::{
     CatalogId, TrackSnapshot,
-    queue::{Queue, QueueCommand, QueueEvent},
+    queue::{Queue, QueueCommand, QueueEntry, QueueEvent},
 };
 use playpod::{
     commands::CommandBus,
@@ -37,6 +37,11 @@ fn track(id: u64) -> TrackSnapshot {
         album_cover: String::new(),
         duration: 212,
     }
+}
+
+/// postgres-es's reader of the events and of the snapshots as PlayPod stores them.
+fn repository(pool: &PgPool) -> PostgresEventRepository {
+    PostgresEventRepository::new(pool.clone()).with_tables("events", "aggregate_snapshots")
 }
 
 async fn replay(repo: &PostgresEventRepository, id: &str) -> Queue {
@@ -77,7 +82,7 @@ async fn snapshots_equal_a_full_replay() {
             .await
             .unwrap();
     }
-    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let repo = repository(&app.state.pool);
     let snapshot = repo
         .get_snapshot::<Queue>(&id)
         .await
@@ -147,7 +152,7 @@ async fn a_history_written_without_snapshots_gets_one_at_its_next_command() {
     for n in 1..=120u64 {
         without_snapshots.execute(&id, enqueue(n)).await.unwrap();
     }
-    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let repo = repository(&app.state.pool);
     assert!(repo.get_snapshot::<Queue>(&id).await.unwrap().is_none());
 
     app.state
@@ -204,7 +209,7 @@ async fn two_instances_writing_one_aggregate_apply_each_command_once() {
     .await
     .unwrap();
     assert_eq!(written, 60, "no command was written twice");
-    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let repo = repository(&app.state.pool);
     let loaded = store(&app.state.pool, 3).load_aggregate(&id).await.unwrap();
     assert_eq!(loaded.aggregate, replay(&repo, &id).await);
 }
@@ -227,7 +232,7 @@ async fn a_snapshot_that_no_longer_decodes_is_replaced_from_the_events() {
     }
     // What a snapshot written by a version with another shape of the queue looks like.
     let changed = sqlx::query(
-        "update snapshots set payload = '{\"an_older_shape\": true}'
+        "update aggregate_snapshots set payload = '{\"an_older_shape\": true}'
           where aggregate_type = 'Queue' and aggregate_id = $1",
     )
     .bind(&id)
@@ -244,7 +249,7 @@ async fn a_snapshot_that_no_longer_decodes_is_replaced_from_the_events() {
     );
     restarted.execute(&id, enqueue(61), user).await.unwrap();
 
-    let repo = PostgresEventRepository::new(app.state.pool.clone());
+    let repo = repository(&app.state.pool);
     let snapshot = repo.get_snapshot::<Queue>(&id).await.unwrap().unwrap();
     let stored: Queue = serde_json::from_value(snapshot.aggregate).expect("a usable snapshot");
     assert_eq!(stored, replay(&repo, &id).await);
@@ -255,4 +260,69 @@ async fn a_snapshot_that_no_longer_decodes_is_replaced_from_the_events() {
         .unwrap();
     assert_eq!(loaded.aggregate, stored);
     assert_eq!(loaded.replayed, 0);
+}
+
+/// Snapshots written before they moved to `aggregate_snapshots` (migration
+/// 20261206000110) are carried over: loads go on starting from them.
+#[tokio::test]
+async fn snapshots_from_before_their_own_table_are_carried_over() {
+    let database = common::fresh_database().await;
+    let pool = PgPool::connect(&database).await.unwrap();
+    let moved = 20261206000110;
+    let before = sqlx::migrate::Migrator {
+        migrations: playpod::db::MIGRATOR
+            .migrations
+            .iter()
+            .filter(|m| m.version < moved)
+            .cloned()
+            .collect(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let events: Vec<QueueEvent> = (1..=5u64)
+        .map(|n| QueueEvent::TrackEnqueued {
+            entry: QueueEntry::new(uuid::Uuid::now_v7(), track(n)),
+            position: n as usize - 1,
+        })
+        .collect();
+    let mut at_three = Queue::default();
+    for (sequence, event) in (1i64..).zip(&events) {
+        sqlx::query(
+            "insert into events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             values ('Queue', $1, $2, 'TrackEnqueued', '1.0', $3, '{}')",
+        )
+        .bind(&id)
+        .bind(sequence)
+        .bind(sqlx::types::Json(event))
+        .execute(&pool)
+        .await
+        .unwrap();
+        if sequence <= 3 {
+            at_three.apply(event.clone());
+        }
+    }
+    sqlx::query(
+        "insert into snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+         values ('Queue', $1, 3, 7, $2)",
+    )
+    .bind(&id)
+    .bind(sqlx::types::Json(&at_three))
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    playpod::db::migrate(&pool).await.unwrap();
+    let loaded = store(&pool, 50).load(&id).await.unwrap();
+    assert_eq!(
+        loaded.current_snapshot,
+        Some(7),
+        "loaded from the carried snapshot"
+    );
+    assert_eq!(loaded.replayed, 2);
+    assert_eq!(loaded.current_sequence, 5);
+    let repo = repository(&pool);
+    assert_eq!(loaded.aggregate, replay(&repo, &id).await);
 }

@@ -108,3 +108,26 @@ async fn reads_fail_fast_as_an_outage_while_the_database_is_down() {
     proxy.bring_up();
     backend(&pool).await.unwrap();
 }
+
+/// A connection that stopped answering without closing (a firewall forgot it) must not
+/// hold a read until TCP gives up: after 5 s the read counts as an outage and runs once more
+/// on a new connection.
+#[tokio::test]
+async fn a_read_that_gets_no_answer_gives_up_and_leaves_the_pool_usable() {
+    let (_proxy, options) = through_proxy().await;
+    let pool = ReadPool::connect(options, 1).await.unwrap();
+    let started = Instant::now();
+    let stuck = pool
+        .read(|conn| {
+            Box::pin(sqlx::query_scalar::<_, i32>("select 1 from pg_sleep(10)").fetch_one(conn))
+        })
+        .await
+        .unwrap_err();
+    assert!(is_connection_lost(&stuck), "{stuck}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(20),
+        "{waited:?}"
+    );
+    backend(&pool).await.unwrap();
+}

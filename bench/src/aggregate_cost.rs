@@ -113,7 +113,7 @@ async fn warm_up(
 
 async fn has_snapshot(pool: &PgPool, user: Uuid) -> crate::Result<bool> {
     let found: bool = sqlx::query_scalar(
-        "select exists(select 1 from snapshots where aggregate_type = $1 and aggregate_id = $2)",
+        "select exists(select 1 from aggregate_snapshots where aggregate_type = $1 and aggregate_id = $2)",
     )
     .bind(Queue::TYPE)
     .bind(user.to_string())

@@ -98,7 +98,7 @@ struct Gain {
     source: Option<(&'static str, String)>,
 }
 
-/// Signals gathered until an event that takes one back, written in two to six statements.
+/// Signals gathered until an event that takes one back, written in one to eight statements.
 ///
 /// Scores are added one signal at a time in event order, from the stored value, exactly as
 /// one `score = score + $x` per event would: floating-point addition depends on its order,
