@@ -164,8 +164,8 @@ impl Gains {
             .map(|_| ())
         };
         if !one.is_empty() {
-            let scores = one.iter().map(|k| latest[k].score).collect();
-            write(&mut *conn, &one, scores, ADD_THE_ONE_GAIN).await?;
+            let (keys, scores): (Vec<ScoreKey>, Vec<f64>) = one.into_iter().unzip();
+            write(&mut *conn, &keys, scores, ADD_THE_ONE_GAIN).await?;
         }
         if !several.is_empty() {
             let scores =
@@ -198,9 +198,8 @@ impl Gains {
                 .map(|_| ())
             };
         if !one.is_empty() {
-            let single: HashMap<ScoreKey, f64> = gains().collect();
-            let scores = one.iter().map(|k| single[k]).collect();
-            write(&mut *conn, &one, scores, ADD_THE_ONE_GAIN).await?;
+            let (keys, scores): (Vec<ScoreKey>, Vec<f64>) = one.into_iter().unzip();
+            write(&mut *conn, &keys, scores, ADD_THE_ONE_GAIN).await?;
         }
         if !several.is_empty() {
             let scores =
@@ -278,17 +277,27 @@ type ScoreKey = (Uuid, i64);
 /// (in `t`, the table): one addition, as `add_in_order` would make it, so the same bits.
 const ADD_THE_ONE_GAIN: &str = "t.score + excluded.score";
 
-/// The keys of `gains` in the order they first appear: those with one gain, whose upsert
-/// adds it to the stored score itself, and those with several, whose stored scores are read
-/// first and added to in order here. Live, a batch holds one play per listener, so the read
-/// is usually skipped: two statements of a taste round instead of four.
-fn by_gain_count(gains: impl Iterator<Item = (ScoreKey, f64)>) -> (Vec<ScoreKey>, Vec<ScoreKey>) {
-    let mut counts: HashMap<ScoreKey, usize> = HashMap::new();
-    let keys = distinct(gains.map(|(k, _)| {
-        *counts.entry(k).or_default() += 1;
+/// The keys of `gains` in the order they first appear: those with one gain, with it, whose
+/// upsert adds it to the stored score itself, and those with several, whose stored scores
+/// are read first and added to in order here. Live, a batch holds one play per listener, so
+/// the read is usually skipped: two statements of a taste round instead of four.
+fn by_gain_count(
+    gains: impl Iterator<Item = (ScoreKey, f64)>,
+) -> (Vec<(ScoreKey, f64)>, Vec<ScoreKey>) {
+    let mut seen: HashMap<ScoreKey, (f64, usize)> = HashMap::new();
+    let keys = distinct(gains.map(|(k, gain)| {
+        seen.entry(k).or_insert((gain, 0)).1 += 1;
         k
     }));
-    keys.into_iter().partition(|k| counts[k] == 1)
+    let mut one = Vec::new();
+    let mut several = Vec::new();
+    for k in keys {
+        match seen[&k] {
+            (gain, 1) => one.push((k, gain)),
+            _ => several.push(k),
+        }
+    }
+    (one, several)
 }
 
 /// Each key's stored score in `table` (if any) with its `gains` added one at a time in
